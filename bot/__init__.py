@@ -1,0 +1,1 @@
+"""Comptoir: orientation chat-bot for social-innovation project holders."""

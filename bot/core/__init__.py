@@ -1,0 +1,1 @@
+"""The pure core: knowledge, geography, themes and matching (no I/O beyond loading content)."""

@@ -1,0 +1,36 @@
+"""The loaded knowledge base with its indexes: what every channel asks questions of."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.geo import GeoTable, Resolver
+from bot.core.knowledge import Knowledge, load_knowledge
+from bot.core.matching import Matcher
+from bot.core.themes import ThemeDetector
+
+DEFAULT_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Knowledge plus the resolver, theme detector and matcher built from it."""
+
+    knowledge: Knowledge
+    resolver: Resolver
+    themes: ThemeDetector
+    matcher: Matcher
+
+    @classmethod
+    def load(cls, root: Path = DEFAULT_KNOWLEDGE, today: dt.date | None = None) -> Catalog:
+        """Load and check the knowledge under `root`; raises ContentError on bad content."""
+        geo = GeoTable.load(root / "geo")
+        knowledge = load_knowledge(root, geo, today)
+        return cls(
+            knowledge=knowledge,
+            resolver=Resolver(geo),
+            themes=ThemeDetector(knowledge.themes),
+            matcher=Matcher(knowledge),
+        )

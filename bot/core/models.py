@@ -1,0 +1,362 @@
+"""Typed records of the knowledge base (themes, markers, schemes, counters) as staff write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
+
+
+def _check_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?", value):
+        raise ValueError("doit être une adresse web complète commençant par http:// ou https://")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+
+
+class Record(BaseModel):
+    """Base of every knowledge record: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Record):
+    """A user-facing text in French and English."""
+
+    fr: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Carrier(StrEnum):
+    """Who carries the project."""
+
+    HABITANT = "habitant"
+    COLLECTIF_INFORMEL = "collectif-informel"
+    ASSOCIATION = "association"
+    COOPERATIVE = "cooperative"
+    ENTREPRISE_ESS = "entreprise-ess"
+    ENTREPRISE_ESUS = "entreprise-esus"
+    COLLECTIVITE = "collectivite"
+
+
+class Stage(StrEnum):
+    """How far the project has come."""
+
+    IDEE = "idee"
+    EMERGENCE = "emergence"
+    EXPERIMENTATION = "experimentation"
+    DEVELOPPEMENT = "developpement"
+    ESSAIMAGE = "essaimage"
+
+
+class Need(StrEnum):
+    """What help the project holder wants."""
+
+    FINANCEMENT = "financement"
+    ACCOMPAGNEMENT = "accompagnement"
+    FORMATION = "formation"
+    RESEAU = "reseau"
+    LOCAUX = "locaux"
+    VISIBILITE = "visibilite"
+
+
+class SchemeKind(StrEnum):
+    """Nature of a funding or support scheme."""
+
+    GRANT = "grant"
+    LOAN = "loan"
+    GUARANTEE = "guarantee"
+    SUPPORT = "support"
+    PRIZE = "prize"
+    PARTICIPATORY_BUDGET = "participatory-budget"
+    CALL_FOR_PROJECTS = "call-for-projects"
+    CALL_FOR_INTEREST = "call-for-interest"
+    LABEL = "label"
+
+
+class CounterKind(StrEnum):
+    """Nature of a support structure."""
+
+    COMPTOIR = "comptoir"
+    DEPARTMENT_SERVICE = "department-service"
+    CRESS = "cress"
+    DLA = "dla"
+    FINANCER = "financer"
+    INCUBATOR = "incubator"
+    NETWORK = "network"
+    DEVELOPMENT_AGENCY = "development-agency"
+
+
+class Territory(Record):
+    """Where a scheme applies or a counter works: national, or lists of INSEE/SIREN codes."""
+
+    national: bool = False
+    regions: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    epci: tuple[str, ...] = ()
+    communes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Territory:
+        listed = self.regions or self.departments or self.epci or self.communes
+        if self.national and listed:
+            raise ValueError("« national: true » exclut les listes de territoires")
+        if not self.national and not listed:
+            raise ValueError("indiquez « national: true » ou au moins une liste de codes")
+        return self
+
+
+class Coverage(Territory):
+    """Where a counter takes people in: a territory, optionally widened by a radius."""
+
+    radius_km: float | None = Field(default=None, gt=0, le=500)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Coverage:
+        listed = self.regions or self.departments or self.epci or self.communes
+        if self.national and (listed or self.radius_km):
+            raise ValueError("« national: true » exclut les listes de territoires et le rayon")
+        if not (self.national or listed or self.radius_km):
+            raise ValueError("indiquez « national: true », une liste de codes ou « radius_km »")
+        return self
+
+
+class Amount(Record):
+    """Published amounts in euros; absent bounds mean not published."""
+
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    note: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Amount:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("« min » dépasse « max »")
+        return self
+
+
+class Session(Record):
+    """One application window of a periodic scheme."""
+
+    opens: dt.date | None = None
+    closes: dt.date | None = None
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Session:
+        if self.opens and self.closes and self.opens > self.closes:
+            raise ValueError("« opens » est après « closes »")
+        return self
+
+
+class Calendar(Record):
+    """When one can apply: always, in sessions, or no more."""
+
+    mode: Literal["permanent", "periodic", "closed"]
+    sessions: tuple[Session, ...] = ()
+    next_expected: Session | None = None
+    note: Text | None = None
+
+
+class Requirements(Record):
+    """Structured eligibility conditions the matcher can reason about or ask to check."""
+
+    seat_in_territory: bool = False
+    structure_min_age_years: int | None = Field(default=None, ge=0, le=50)
+    min_employees: int | None = Field(default=None, ge=0)
+    esus_approval: bool = False
+    sponsor: bool = False
+    prior_workshop: bool = False
+    cofunding: bool = False
+
+
+class Scheme(Record):
+    """A funding or support scheme a project holder can apply to."""
+
+    id: Slug
+    name: str = Field(min_length=3, max_length=120)
+    funder: str = Field(min_length=2)
+    kind: SchemeKind
+    summary: Text
+    territory: Territory
+    carriers: tuple[Carrier, ...] = Field(min_length=1)
+    carrier_conditions: dict[Carrier, Text] = Field(default_factory=dict)
+    stages: tuple[Stage, ...] = Field(min_length=1)
+    themes: tuple[Slug, ...] = ()
+    needs: tuple[Need, ...] = Field(min_length=1)
+    amount: Amount | None = None
+    expenses: tuple[Text, ...] = ()
+    calendar: Calendar
+    requirements: Requirements = Requirements()
+    conditions: tuple[Text, ...] = ()
+    url: Url
+    source: tuple[str, ...] = Field(min_length=1)
+    last_verified: dt.date
+    verify: Text | None = None
+
+
+class Counter(Record):
+    """An initiative counter or support structure that can receive a citizen."""
+
+    id: Slug
+    name: str = Field(min_length=3, max_length=120)
+    kind: CounterKind
+    summary: Text
+    commune: str = Field(pattern=r"^(?:\d{5}|2[AB]\d{3})$")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    location_precision: Literal["exact", "commune", "approximate"]
+    coverage: Coverage
+    themes: tuple[Slug, ...] = ()
+    stages: tuple[Stage, ...] = ()
+    carriers: tuple[Carrier, ...] = ()
+    url: Url
+    how_to_reach: Text | None = None
+    source: tuple[str, ...] = Field(min_length=1)
+    last_verified: dt.date
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Counter:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("« latitude » et « longitude » vont ensemble")
+        return self
+
+
+class Theme(Record):
+    """A theme of the taxonomy with its French lexicon."""
+
+    slug: Slug
+    label: Text
+    keywords: tuple[str, ...] = Field(min_length=5)
+    hints: tuple[str, ...] = ()
+
+
+class ThemesFile(Record):
+    """The themes.yaml document."""
+
+    source: tuple[str, ...] = Field(min_length=1)
+    themes: tuple[Theme, ...]
+
+
+class Marker(Record):
+    """A social-innovation marker with a question a citizen can answer."""
+
+    id: Slug
+    number: int | None = Field(default=None, ge=0, le=20)
+    label: Text
+    meaning: Text
+    question: Text
+    dimension: Literal["contexte", "processus", "resultats", "impacts", "diffusion"]
+    status: Literal["verified", "reconstruction", "unverified"]
+    source: tuple[str, ...] = Field(min_length=1)
+
+
+class MarkersFile(Record):
+    """The markers.yaml document."""
+
+    source: tuple[str, ...] = Field(min_length=1)
+    status_note: Text
+    scale: tuple[Text, ...] = Field(min_length=2)
+    markers: tuple[Marker, ...] = Field(min_length=1)
+
+
+class Level(StrEnum):
+    """How precisely a counter's coverage answered for a commune, narrowest first."""
+
+    COMMUNE = "commune"
+    RADIUS = "radius"
+    EPCI = "epci"
+    DEPARTMENT = "department"
+    REGION = "region"
+    NATIONAL = "national"
+
+
+class Phrases(Record):
+    """Sentence templates the matcher fills in (placeholders in braces)."""
+
+    territory_national: Text
+    territory_region: Text
+    territory_department: Text
+    territory_epci: Text
+    territory_commune: Text
+    territory_not_met: Text
+    carrier_met: Text
+    carrier_conditional: Text
+    carrier_not_met: Text
+    stage_met: Text
+    stage_not_met: Text
+    theme_any: Text
+    theme_met: Text
+    theme_unknown: Text
+    theme_not_met: Text
+    need_met: Text
+    need_unknown: Text
+    need_not_met: Text
+    amount_not_applicable: Text
+    amount_unknown: Text
+    amount_unpublished: Text
+    amount_within: Text
+    amount_above: Text
+    amount_below: Text
+    calendar_permanent: Text
+    calendar_open: Text
+    calendar_open_no_end: Text
+    calendar_next: Text
+    calendar_next_undated: Text
+    calendar_unannounced: Text
+    remedy_carrier: Text
+    remedy_stage: Text
+    remedy_theme: Text
+    remedy_need: Text
+    remedy_amount_above: Text
+    remedy_amount_below: Text
+    remedy_calendar: Text
+    requirement_seat_in_territory: Text
+    requirement_structure_min_age: Text
+    requirement_min_employees: Text
+    requirement_esus: Text
+    requirement_sponsor: Text
+    requirement_prior_workshop: Text
+    requirement_cofunding: Text
+    counter_level: Text
+    counter_distance: Text
+    counter_themes: Text
+    counter_location_approximate: Text
+    nothing_local: Text
+    nothing_at_all: Text
+    list_separator: Text
+    list_last_separator: Text
+
+
+class Vocabulary(Record):
+    """Labels of the closed vocabularies and the matcher's sentences, in French and English."""
+
+    carriers: dict[Carrier, Text]
+    stages: dict[Stage, Text]
+    needs: dict[Need, Text]
+    scheme_kinds: dict[SchemeKind, Text]
+    levels: dict[Level, Text]
+    months: tuple[Text, ...] = Field(min_length=12, max_length=12)
+    phrases: Phrases
+
+    @model_validator(mode="after")
+    def _complete(self) -> Vocabulary:
+        for name, enum in (
+            ("carriers", Carrier),
+            ("stages", Stage),
+            ("needs", Need),
+            ("scheme_kinds", SchemeKind),
+            ("levels", Level),
+        ):
+            missing = [m.value for m in enum if m not in getattr(self, name)]
+            if missing:
+                raise ValueError(f"libellés manquants dans « {name} » : {', '.join(missing)}")
+        return self
