@@ -363,13 +363,7 @@ def _demo(catalog: Catalog, stdin: TextIO, out: TextIO) -> int:
             print("Plusieurs communes correspondent :", file=out)
             for index, c in enumerate(resolution.candidates, 1):
                 print(f"  {index}. {c.commune.name} ({c.commune.department})", file=out)
-            count = len(resolution.candidates)
-            choice = _ask(
-                "Laquelle (numéro) ?",
-                stdin,
-                out,
-                lambda a, n=count: a.isdigit() and 1 <= int(a) <= n,
-            )
+            choice = _ask("Laquelle (numéro) ?", stdin, out, _numbered(len(resolution.candidates)))
             if choice is None:
                 return EXIT_OK
             commune = resolution.candidates[int(choice) - 1].commune

@@ -213,6 +213,7 @@ class Resolution:
 
 MAX_CANDIDATES = 10
 MAX_FUZZY_NAMES = 3
+DOMINANT = 20  # a look-alike this many times more populous is taken as the one meant
 NEAREST_MAX_KM = 30.0
 _GRID = 0.25  # degrees per cell of the nearest-commune grid (about 28 km north-south)
 
@@ -299,6 +300,10 @@ class Resolver:
         arrondissement = self._resolve_arrondissement(tokens)
         if arrondissement is not None:
             return _answer(query, [Candidate(arrondissement, SCORE_NAME, "arrondissement")])
+        if len(tokens) > 1 and tokens[-1] in _ARTICLE_WORDS:  # « Mans (Le) », « Havre, le »
+            exact = self._lookup("".join([tokens[-1], *tokens[:-1]]))
+            if exact:
+                return _answer(query, exact)
         exact = self._lookup("".join(tokens))
         if exact:
             return _answer(query, exact)
@@ -367,6 +372,13 @@ class Resolver:
                 if (postcode is None or postcode in c.commune.postcodes)
                 and (department is None or c.commune.department == department)
             ]
+            if postcode and not narrowed:  # « Lyon 69003 »: the postcode names an arrondissement
+                cities = {c.commune.insee for c in candidates}
+                narrowed = [
+                    Candidate(c, SCORE_NAME, "arrondissement")
+                    for c in self._by_postcode.get(postcode, ())
+                    if c.parent in cities
+                ]
             if narrowed:
                 candidates = narrowed
             elif postcode and not candidates:
@@ -374,10 +386,10 @@ class Resolver:
         return _answer(query, candidates)
 
     def _fuzzy(self, key: str) -> list[Candidate]:
-        """Names within one edit (short names) or two edits (eight letters or more)."""
+        """Names within one edit (short names) or two edits (six letters or more)."""
         if len(key) < 4 or key.isdigit():
             return []
-        limit = 1 if len(key) < 8 else 2
+        limit = 1 if len(key) < 6 else 2
         pool = [
             k
             for length in range(len(key) - limit, len(key) + limit + 1)
@@ -400,7 +412,13 @@ class Resolver:
                     found[candidate.commune.insee] = Candidate(
                         candidate.commune, score, f"orthographe proche : {match}"
                     )
-        return list(found.values())
+        ranked = sorted(found.values(), key=lambda c: -c.commune.population)
+        if (
+            len(ranked) > 1
+            and ranked[0].commune.population >= DOMINANT * ranked[1].commune.population
+        ):
+            return ranked[:1]  # « Monpellier » means Montpellier, not Le Montellier
+        return ranked
 
     def nearest(self, lat: float, lon: float) -> tuple[Commune, float] | None:
         """The commune whose centre is nearest to a position, within 30 km, with the distance."""

@@ -23,9 +23,19 @@ from bot.core.models import (
 )
 
 try:  # the C loader is ten times faster and keeps the same marks
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):
+    """Safe loader that leaves dates as text, so that pydantic reports a bad one by field."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
 
 Path_ = tuple[str | int, ...]
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -79,7 +89,7 @@ def parse_yaml(path: Path, label: str) -> tuple[Document | None, list[Problem]]:
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, ValueError) as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(error, "problem", None) or "syntaxe YAML invalide"
@@ -224,7 +234,7 @@ def load_knowledge(
     vocabulary, _ = _load_one(root / "vocabulary.yaml", root, Vocabulary, problems)
     schemes = list(_records(root / "schemes", root, Scheme, problems))
     counters = list(_records(root / "counters", root, Counter, problems))
-    slugs = {t.slug for t in themes_file.themes} if themes_file else set()
+    slugs = {t.slug for t in themes_file.themes} if themes_file else None
     locations: dict[str, Document] = {}
     seen: dict[tuple[str, str], str] = {}
     records: list[tuple[Scheme | Counter, Document]] = [*schemes, *counters]
@@ -270,7 +280,7 @@ def load_knowledge(
 def _check_references(
     record: Scheme | Counter,
     document: Document,
-    slugs: set[str],
+    slugs: set[str] | None,
     geo: GeoTable,
     today: dt.date | None,
 ) -> Iterator[Problem]:
@@ -281,7 +291,7 @@ def _check_references(
         return Problem(document.label, document.line_of(location), dotted, message)
 
     for index, slug in enumerate(record.themes):
-        if slug not in slugs:
+        if slugs is not None and slug not in slugs:  # None: themes.yaml itself is broken
             yield problem(("themes", index), f"thème inconnu « {slug} »")
     territory: Territory = record.territory if isinstance(record, Scheme) else record.coverage
     key = "territory" if isinstance(record, Scheme) else "coverage"

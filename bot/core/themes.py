@@ -31,17 +31,35 @@ MIN_FUZZY_LENGTH = 5  # shorter words (« foot », « bus », « DAE ») only ma
 
 
 def stem(token: str) -> str:
-    """A light French stem: plural marks only, so that meanings stay apart."""
+    """A light French stem: plural and « -ée » feminine marks only, so that meanings stay apart."""
     if len(token) > 4 and token.endswith("eaux"):
-        return token[:-1]
-    if len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):
-        return token[:-1]
+        token = token[:-1]
+    elif len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):
+        token = token[:-1]
+    if len(token) > 4 and token.endswith("ee"):  # réfugiée, âgée → réfugié, âgé
+        token = token[:-1]
     return token
 
 
 def terms(text: str) -> list[str]:
     """Folded, stemmed, meaningful words of a text."""
     return [stem(token) for token in fold(text).split() if token not in STOPWORDS]
+
+
+def _inflection(a: str, b: str) -> bool:
+    """True when two words differ only in their last letters (« retrait » / « retraité »).
+
+    Such pairs are usually two real words (another form or another meaning), not a typo, so
+    they are not forgiven; a typo of the same length (« ordinatuer ») still is.
+    """
+    if len(a) == len(b):
+        return False
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared >= min(len(a), len(b)) - 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +110,12 @@ class ThemeDetector:
         pool = [
             w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length[n]
         ]
-        best = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
-        if best is None:
-            return word, False
-        return best[0], True
+        for candidate, _, _ in process.extract(
+            word, pool, scorer=OSA.distance, score_cutoff=limit, limit=3
+        ):
+            if not _inflection(word, candidate):
+                return candidate, True
+        return word, False
 
     def detect(self, text: str, limit: int = 5) -> list[ThemeScore]:
         """Rank the themes of `text`, best first; empty when nothing points to a theme."""
