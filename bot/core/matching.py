@@ -229,9 +229,7 @@ class Matcher:
         notice = None
         if not schemes:
             notice = self._text(self.vocabulary.phrases.nothing_at_all, language)
-        elif all(m.level == Level.NATIONAL for m in schemes) and all(
-            c.level == Level.NATIONAL for c in counters
-        ):
+        elif all(m.level == Level.NATIONAL for m in schemes):
             notice = self._text(self.vocabulary.phrases.nothing_local, language)
         return MatchResult(commune, schemes, near_misses, counters, notice)
 

@@ -32,9 +32,7 @@ MIN_FUZZY_LENGTH = 5  # shorter words (« foot », « bus », « DAE ») only ma
 
 def stem(token: str) -> str:
     """A light French stem: plural and « -ée » feminine marks only, so that meanings stay apart."""
-    if len(token) > 4 and token.endswith("eaux"):
-        token = token[:-1]
-    elif len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):
+    if len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):  # « réseaux » too
         token = token[:-1]
     if len(token) > 4 and token.endswith("ee"):  # réfugiée, âgée → réfugié, âgé
         token = token[:-1]
