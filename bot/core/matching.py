@@ -556,19 +556,18 @@ class Matcher:
                 (self._counters[cid], Level.NATIONAL)
                 for cid in self._counter_index.get((Level.NATIONAL, ""), ())
             ]
-        ranked = sorted(
-            (
-                (LEVEL_ORDER[level], km if km is not None else float("inf"), counter.name),
-                counter,
-                level,
-                km,
+        measured = [(c, level, self._counter_distance(c, commune)) for c, level in fitting]
+        measured.sort(
+            key=lambda item: (
+                LEVEL_ORDER[item[1]],
+                item[2] if item[2] is not None else float("inf"),
+                item[0].name,
+                item[0].id,
             )
-            for counter, level in fitting
-            for km in (self._counter_distance(counter, commune),)
         )
         return tuple(
             self._explain_counter(counter, level, km, profile, language)
-            for _, counter, level, km in ranked[:limit]
+            for counter, level, km in measured[:limit]
         )
 
     def _counter_distance(self, counter: Counter, commune: Commune) -> float | None:
