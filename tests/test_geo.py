@@ -33,7 +33,7 @@ def _right(case: dict[str, Any], resolution: Resolution) -> bool:
     return not insees
 
 
-@pytest.mark.parametrize("dataset", ["geo_cases.yaml"])
+@pytest.mark.parametrize("dataset", ["geo_cases.yaml", "geo_holdout.yaml"])
 def test_at_least_98_percent_of_realistic_queries_are_answered_right(
     catalog: Catalog, dataset: str
 ) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from bot.core.geo import GeoTable, Resolver
@@ -31,6 +34,13 @@ class Catalog:
         return cls(
             knowledge=knowledge,
             resolver=Resolver(geo),
-            themes=ThemeDetector(knowledge.themes),
+            themes=ThemeDetector(knowledge.themes, french_words()),
             matcher=Matcher(knowledge),
         )
+
+
+def french_words() -> frozenset[str]:
+    """Common French words (pyspellchecker's frequency list), to tell typos from real words."""
+    data = resources.files("spellchecker").joinpath("resources/fr.json.gz").read_bytes()
+    words: dict[str, int] = json.loads(gzip.decompress(data))
+    return frozenset(words)

@@ -44,22 +44,6 @@ def terms(text: str) -> list[str]:
     return [stem(token) for token in fold(text).split() if token not in STOPWORDS]
 
 
-def _inflection(a: str, b: str) -> bool:
-    """True when two words differ only in their last letters (« retrait » / « retraité »).
-
-    Such pairs are usually two real words (another form or another meaning), not a typo, so
-    they are not forgiven; a typo of the same length (« ordinatuer ») still is.
-    """
-    if len(a) == len(b):
-        return False
-    shared = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        shared += 1
-    return shared >= min(len(a), len(b)) - 2
-
-
 @dataclass(frozen=True, slots=True)
 class ThemeScore:
     """A detected theme with its score in (0, 1] and the words that matched."""
@@ -80,7 +64,7 @@ class _Entry:
 class ThemeDetector:
     """Match texts against the theme lexicon, tolerant to accents, plurals and typos."""
 
-    def __init__(self, themes: Iterable[Theme]) -> None:
+    def __init__(self, themes: Iterable[Theme], known_words: Iterable[str] = ()) -> None:
         self._entries_by_first: dict[str, list[_Entry]] = defaultdict(list)
         vocabulary: set[str] = set()
         for theme in themes:
@@ -94,6 +78,9 @@ class ThemeDetector:
                     self._entries_by_first[entry_terms[0]].append(entry)
                     vocabulary.update(entry_terms)
         self._vocabulary = frozenset(vocabulary)
+        # A real French word is never taken for a typo of another (« traiteur » is not
+        # « tracteur », « retrait » is not « retraité »): typos are forgiven only for non-words.
+        self._known = frozenset(stem(fold(word)) for word in known_words) - self._vocabulary
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for word in sorted(vocabulary):
             if len(word) >= MIN_FUZZY_LENGTH:
@@ -102,18 +89,19 @@ class ThemeDetector:
 
     def _canonical_uncached(self, word: str) -> tuple[str, bool]:
         """The lexicon word a text word stands for, and whether a typo was forgiven."""
-        if word in self._vocabulary or len(word) < MIN_FUZZY_LENGTH or word.isdigit():
+        if (
+            word in self._vocabulary
+            or word in self._known
+            or len(word) < MIN_FUZZY_LENGTH
+            or word.isdigit()
+        ):
             return word, False
         limit = 1 if len(word) < 9 else 2
         pool = [
             w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length[n]
         ]
-        for candidate, _, _ in process.extract(
-            word, pool, scorer=OSA.distance, score_cutoff=limit, limit=3
-        ):
-            if not _inflection(word, candidate):
-                return candidate, True
-        return word, False
+        best = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
+        return (best[0], True) if best is not None else (word, False)
 
     def detect(self, text: str, limit: int = 5) -> list[ThemeScore]:
         """Rank the themes of `text`, best first; empty when nothing points to a theme."""
