@@ -103,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"comptoir : {error}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or output piped into `head`
         return EXIT_OK
 
 
