@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 CORE = Path(__file__).resolve().parents[1] / "bot" / "core"
-ALLOWED_THIRD_PARTY = {"pydantic", "yaml", "rapidfuzz"}
+# snowballstemmer: pure-Python French stemming for theme detection (no I/O).
+ALLOWED_THIRD_PARTY = {"pydantic", "yaml", "rapidfuzz", "snowballstemmer"}
 FORBIDDEN = {"telegram", "aiohttp", "sqlalchemy", "asyncpg", "aiosqlite", "httpx"}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import snowballstemmer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -44,6 +45,18 @@ def terms(text: str) -> list[str]:
     return [stem(token) for token in fold(text).split() if token not in STOPWORDS]
 
 
+_SNOWBALL = snowballstemmer.stemmer("french")
+
+
+@lru_cache(maxsize=50_000)
+def root(term: str) -> str:
+    """The Snowball root of a term, so that « isoler » meets « isolation ».
+
+    Short words stay whole: « CAE » is not « ça », « bus » is not « bu ».
+    """
+    return term if len(term) < MIN_FUZZY_LENGTH else str(_SNOWBALL.stemWord(term))
+
+
 @dataclass(frozen=True, slots=True)
 class ThemeScore:
     """A detected theme with its score in (0, 1] and the words that matched."""
@@ -66,18 +79,21 @@ class ThemeDetector:
 
     def __init__(self, themes: Iterable[Theme], known_words: Iterable[str] = ()) -> None:
         self._entries_by_first: dict[str, list[_Entry]] = defaultdict(list)
-        vocabulary: set[str] = set()
+        self._root_of: dict[str, str] = {}  # lexicon word → its root
         for theme in themes:
             for words, weight in ((theme.keywords, KEYWORD_WEIGHT), (theme.hints, HINT_WEIGHT)):
                 for original in words:
-                    entry_terms = tuple(terms(original))
+                    entry_terms = terms(original)
                     if not entry_terms:
                         continue
-                    bonus = PHRASE_BONUS * (len(entry_terms) - 1)
-                    entry = _Entry(theme.slug, entry_terms, weight + bonus, original)
-                    self._entries_by_first[entry_terms[0]].append(entry)
-                    vocabulary.update(entry_terms)
+                    roots = tuple(root(t) for t in entry_terms)
+                    bonus = PHRASE_BONUS * (len(roots) - 1)
+                    entry = _Entry(theme.slug, roots, weight + bonus, original)
+                    self._entries_by_first[roots[0]].append(entry)
+                    self._root_of.update(zip(entry_terms, roots, strict=True))
+        vocabulary = set(self._root_of)
         self._vocabulary = frozenset(vocabulary)
+        self._roots = frozenset(self._root_of.values())
         # A real French word is never taken for a typo of another (« traiteur » is not
         # « tracteur », « retrait » is not « retraité »): typos are forgiven only for non-words.
         self._known = frozenset(stem(fold(word)) for word in known_words) - self._vocabulary
@@ -88,20 +104,21 @@ class ThemeDetector:
         self._canonical = lru_cache(maxsize=20_000)(self._canonical_uncached)
 
     def _canonical_uncached(self, word: str) -> tuple[str, bool]:
-        """The lexicon word a text word stands for, and whether a typo was forgiven."""
+        """The lexicon root a text word stands for, and whether a typo was forgiven."""
+        word_root = root(word)
         if (
-            word in self._vocabulary
+            word_root in self._roots
             or word in self._known
             or len(word) < MIN_FUZZY_LENGTH
             or word.isdigit()
         ):
-            return word, False
+            return word_root, False
         limit = 1 if len(word) < 9 else 2
         pool = [
             w for n in range(len(word) - limit, len(word) + limit + 1) for w in self._by_length[n]
         ]
         best = process.extractOne(word, pool, scorer=OSA.distance, score_cutoff=limit)
-        return (best[0], True) if best is not None else (word, False)
+        return (self._root_of[best[0]], True) if best is not None else (word_root, False)
 
     def detect(self, text: str, limit: int = 5) -> list[ThemeScore]:
         """Rank the themes of `text`, best first; empty when nothing points to a theme."""
