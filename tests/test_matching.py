@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.__main__ import main
 from bot.core.catalog import Catalog
 from bot.core.matching import MatchResult, Profile, ProfileError, format_euros
+from bot.core.models import Carrier, Need, Stage
 
 TODAY = dt.date(2026, 11, 28)
 
@@ -271,3 +274,31 @@ def test_match_command_exits_2_listing_allowed_values(
 ) -> None:
     assert _run_match(tmp_path, profile) == 2
     assert expected in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def insee_codes(catalog: Catalog) -> list[str]:
+    return sorted(catalog.knowledge.geo.communes)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_any_valid_profile_gets_someone_to_talk_to(
+    catalog: Catalog, insee_codes: list[str], data: st.DataObject
+) -> None:
+    slugs = sorted(catalog.knowledge.theme_slugs)
+    profile = Profile(
+        commune=data.draw(st.sampled_from(insee_codes)),
+        carrier=data.draw(st.sampled_from(list(Carrier))),
+        stage=data.draw(st.sampled_from(list(Stage))),
+        themes=tuple(data.draw(st.lists(st.sampled_from(slugs), max_size=3, unique=True))),
+        needs=tuple(data.draw(st.lists(st.sampled_from(list(Need)), max_size=3, unique=True))),
+        amount=data.draw(st.none() | st.integers(min_value=0, max_value=10_000_000)),
+    )
+    result = catalog.matcher.match(profile, TODAY)
+    assert result.counters
+    assert result.schemes or result.notice
+    for match in (*result.schemes, *result.near_misses):
+        verdicts = [a.verdict.value for a in match.criteria]
+        assert verdicts.count("not_met") == (0 if match in result.schemes else 1)
+        assert all(a.detail for a in match.criteria)
