@@ -27,7 +27,8 @@ KEYWORD_WEIGHT = 1.0
 HINT_WEIGHT = 0.35
 PHRASE_BONUS = 0.5  # per extra word: « jardin partagé » says more than « jardin »
 TYPO_FACTOR = 0.8
-THRESHOLD = 0.7  # one keyword, or two hints, before a theme is proposed
+THRESHOLD = 0.7  # one keyword, or two hints, before any theme is proposed
+SECONDARY_THRESHOLD = 0.35  # one hint, for the themes that come after a clear one
 MIN_FUZZY_LENGTH = 5  # shorter words (« foot », « bus », « DAE ») only match exactly
 
 
@@ -137,10 +138,12 @@ class ThemeDetector:
                 typo = any(forgiven for _, forgiven in span)
                 raw[entry.slug] += entry.weight * (TYPO_FACTOR if typo else 1.0)
                 evidence[entry.slug].append(entry.original)
-        ranked = sorted(
-            (slug for slug, score in raw.items() if score >= THRESHOLD),
-            key=lambda slug: (-raw[slug], slug),
-        )
+        ranked = sorted(raw, key=lambda slug: (-raw[slug], slug))
+        if not ranked or raw[ranked[0]] < THRESHOLD:
+            return []
+        # Once one theme is clear, a weaker one (a single hint) may come second or third:
+        # ideas often touch two fields, and the second is named in passing.
+        ranked = [slug for slug in ranked if raw[slug] >= SECONDARY_THRESHOLD]
         return [
             ThemeScore(slug, round(1 - math.exp(-raw[slug]), 3), tuple(evidence[slug]))
             for slug in ranked[:limit]
