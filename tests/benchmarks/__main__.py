@@ -21,6 +21,7 @@ from bot.core.catalog import DEFAULT_KNOWLEDGE, Catalog
 from bot.core.geo import fold
 from bot.core.matching import Matcher, Profile
 from bot.core.models import Carrier, Counter, Need, Scheme, Stage
+from bot.core.themes import root
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TODAY = dt.date(2026, 11, 28)
@@ -95,6 +96,7 @@ def bench_themes(catalog: Catalog) -> None:
 
     def cold(text: object) -> object:
         detector._canonical.cache_clear()  # type: ignore[attr-defined]
+        root.cache_clear()
         return detector.detect(str(text))
 
     naive = _timings_ms(naive_scan, texts, rounds=3)
