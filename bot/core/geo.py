@@ -137,10 +137,6 @@ class GeoTable:
             (Epci(**row) for row in _read_tsv(directory / "epci.tsv")),
         )
 
-    def department_of(self, commune: Commune) -> Department | None:
-        """The département a commune belongs to."""
-        return self.departments.get(commune.department)
-
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres (haversine)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -187,7 +187,6 @@ class Knowledge:
     schemes: tuple[Scheme, ...]
     counters: tuple[Counter, ...]
     geo: GeoTable
-    locations: dict[str, Document] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def theme_slugs(self) -> frozenset[str]:
@@ -235,11 +234,9 @@ def load_knowledge(
     schemes = list(_records(root / "schemes", root, Scheme, problems))
     counters = list(_records(root / "counters", root, Counter, problems))
     slugs = {t.slug for t in themes_file.themes} if themes_file else None
-    locations: dict[str, Document] = {}
     seen: dict[tuple[str, str], str] = {}
     records: list[tuple[Scheme | Counter, Document]] = [*schemes, *counters]
     for record, document in records:
-        locations[f"{type(record).__name__.lower()}:{record.id}"] = document
         if document.path.stem != record.id:
             problems.append(
                 Problem(
@@ -273,7 +270,6 @@ def load_knowledge(
         schemes=tuple(s for s, _ in schemes),
         counters=tuple(c for c, _ in counters),
         geo=geo,
-        locations=locations,
     )
 
 

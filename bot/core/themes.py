@@ -93,11 +93,10 @@ class ThemeDetector:
                     self._entries_by_first[roots[0]].append(entry)
                     self._root_of.update(zip(entry_terms, roots, strict=True))
         vocabulary = set(self._root_of)
-        self._vocabulary = frozenset(vocabulary)
         self._roots = frozenset(self._root_of.values())
         # A real French word is never taken for a typo of another (« traiteur » is not
         # « tracteur », « retrait » is not « retraité »): typos are forgiven only for non-words.
-        self._known = frozenset(stem(fold(word)) for word in known_words) - self._vocabulary
+        self._known = frozenset(stem(fold(word)) for word in known_words) - vocabulary
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for word in sorted(vocabulary):
             if len(word) >= MIN_FUZZY_LENGTH:
