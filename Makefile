@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## run: check the shipped knowledge base, then start the interactive orientation demo
+## run: check the content, then talk to Comptoir in the terminal (SQLite under ./var/)
 run: $(STAMP)
 	$(BIN)/comptoir kb check
-	$(BIN)/comptoir demo
+	$(BIN)/comptoir dialogs check
+	$(BIN)/comptoir chat
 
 ## test: lint, type-check and run the whole test suite
 test: lint typecheck unit

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from bot.channels.terminal import Terminal
 from bot.config import Settings
 from bot.core.catalog import Catalog
+from bot.core.dialogs import load_dialog, mermaid
+from bot.core.engine import Engine
 from bot.core.geo import Resolution, Resolver
 from bot.core.knowledge import ContentError
 from bot.core.matching import MatchResult, Profile, ProfileError, SchemeMatch
 from bot.core.models import Carrier, Need, Stage
 from bot.core.themes import ThemeDetector, ThemeScore
+from bot.service import Service
+from bot.storage.errors import DatabaseTooNew
+from bot.storage.migrate import upgrade
+from bot.storage.sql import SqlStore
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -56,7 +64,22 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true")
     match.add_argument("--lang", choices=("fr", "en"), default="fr")
 
-    commands.add_parser("demo", help="démonstration interactive de l'orientation")
+    dialogs = commands.add_parser("dialogs", help="dialogues").add_subparsers(
+        dest="action", required=True
+    )
+    dialogs.add_parser("check", help="vérifier les dialogues")
+    dialogs.add_parser("graph", help="afficher l'arbre en Mermaid")
+
+    chat = commands.add_parser("chat", help="converser dans le terminal")
+    chat.add_argument("--script", type=Path, help="rejouer un script (une réponse par ligne)")
+    chat.add_argument("--chat-id", default="local", help="identifiant de la conversation")
+    chat.add_argument("--database", help="URL SQLAlchemy de la base (sinon COMPTOIR_DATABASE_URL)")
+
+    db = commands.add_parser("db", help="base de données").add_subparsers(
+        dest="action", required=True
+    )
+    upgrade = db.add_parser("upgrade", help="mettre la base au schéma courant")
+    upgrade.add_argument("--database", help="URL SQLAlchemy de la base")
     return parser
 
 
@@ -84,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "kb":
             return _kb_check(_knowledge_dir(args, settings), out)
+        if args.command == "dialogs":
+            return _dialogs(args.action, settings, out)
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(args.database or settings.database_url, out))
+        if args.command == "chat":
+            return asyncio.run(_chat(args, settings))
         if args.command == "geo" and args.action == "build":
             target = args.target or _knowledge_dir(args, settings) / "geo"
             return _geo_build(args.source, target, out)
@@ -94,17 +123,62 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _themes(catalog.themes, args.text, args.json, out)
         if args.command == "match":
             return _match(catalog, args.profile, args.date, args.json, args.lang, out)
-        return _demo(catalog, sys.stdin, out)
+        raise UsageError(f"commande inconnue : {args.command}")  # argparse already refuses it
     except ContentError as error:
         print("La base de connaissances contient des erreurs :", file=sys.stderr)
         for problem in error.problems:
             print(problem, file=sys.stderr)
+        return EXIT_PROBLEMS
+    except DatabaseTooNew as error:
+        print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
     except UsageError as error:
         print(f"comptoir : {error}", file=sys.stderr)
         return EXIT_USAGE
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or output piped into `head`
         return EXIT_OK
+
+
+def _dialogs(action: str, settings: Settings, out: TextIO) -> int:
+    problems = 0
+    for path in sorted(settings.dialogs_dir.glob("*.yaml")):
+        try:
+            dialog = load_dialog(path)
+        except ContentError as error:
+            for problem in error.problems:
+                print(problem, file=out)
+            problems += len(error.problems)
+            continue
+        if action == "graph":
+            print(mermaid(dialog), file=out, end="")
+        else:
+            print(f"{path.name} : {len(dialog.nodes)} nœuds, version {dialog.version}", file=out)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+async def _db_upgrade(url: str, out: TextIO) -> int:
+    await upgrade(url)
+    print("Base de données à jour.", file=out)
+    return EXIT_OK
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    """The real conversation in the terminal, on the embedded or configured database."""
+    catalog = Catalog.load(_knowledge_dir(args, settings))
+    dialog = load_dialog(settings.dialogs_dir / "qualification.yaml")
+    store = await SqlStore.connect(args.database or settings.database_url)
+    try:
+        terminal = Terminal(
+            Service(Engine(dialog, catalog), store).handle, sys.stdout, args.chat_id
+        )
+        if args.script:
+            lines = args.script.read_text(encoding="utf-8").splitlines()
+            await terminal.run_script(lines)
+        else:
+            await terminal.run_interactive(sys.stdin)
+    finally:
+        await store.close()
+    return EXIT_OK
 
 
 def _kb_check(root: Path, out: TextIO) -> int:
@@ -327,78 +401,6 @@ def _print_match(result: MatchResult, out: TextIO) -> None:
     print("\nStructures qui peuvent vous recevoir :", file=out)
     for c in result.counters:
         print(f"  • {c.counter.name} — {' · '.join(c.reasons)}", file=out)
-
-
-def _ask(prompt: str, stdin: TextIO, out: TextIO, valid: Callable[[str], bool]) -> str | None:
-    while True:
-        print(prompt, end=" ", file=out, flush=True)
-        line = stdin.readline()
-        if not line:
-            return None
-        answer = line.strip()
-        if valid(answer):
-            return answer
-        print("Je n'ai pas compris, pouvez-vous reformuler ?", file=out)
-
-
-def _demo(catalog: Catalog, stdin: TextIO, out: TextIO) -> int:
-    """A short interactive orientation in the terminal, until the dialog engine lands."""
-    print("Bonjour ! Décrivez votre idée en quelques mots, je vous oriente.", file=out)
-    idea = _ask("Votre idée :", stdin, out, bool)
-    if idea is None:
-        return EXIT_OK
-    themes = catalog.themes.detect(idea, limit=3)
-    if themes:
-        labels = {t.slug: t.label.fr for t in catalog.knowledge.themes}
-        print("Thèmes repérés : " + ", ".join(labels[t.slug] for t in themes), file=out)
-    commune = None
-    while commune is None:
-        where = _ask("Dans quelle commune ?", stdin, out, bool)
-        if where is None:
-            return EXIT_OK
-        resolution = catalog.resolver.resolve(where)
-        if resolution.status == "found":
-            commune = resolution.candidates[0].commune
-        elif resolution.status == "ambiguous":
-            print("Plusieurs communes correspondent :", file=out)
-            for index, c in enumerate(resolution.candidates, 1):
-                print(f"  {index}. {c.commune.name} ({c.commune.department})", file=out)
-            choice = _ask("Laquelle (numéro) ?", stdin, out, _numbered(len(resolution.candidates)))
-            if choice is None:
-                return EXIT_OK
-            commune = resolution.candidates[int(choice) - 1].commune
-        else:
-            print("Je ne trouve pas cette commune ; essayez son code postal.", file=out)
-    vocabulary = catalog.knowledge.vocabulary
-    carrier = _choose("Qui porte le projet ?", list(Carrier), vocabulary.carriers, stdin, out)
-    stage = (
-        _choose("Où en est-il ?", list(Stage), vocabulary.stages, stdin, out) if carrier else None
-    )
-    if carrier is None or stage is None:
-        return EXIT_OK
-    profile = Profile(
-        commune=commune.insee,
-        carrier=Carrier(carrier),
-        stage=Stage(stage),
-        themes=tuple(t.slug for t in themes),
-    )
-    _print_match(catalog.matcher.match(profile, dt.date.today()), out)
-    return EXIT_OK
-
-
-def _numbered(count: int) -> Callable[[str], bool]:
-    """A validator accepting the numbers 1 to `count`."""
-    return lambda answer: answer.isdigit() and 1 <= int(answer) <= count
-
-
-def _choose(prompt: str, options: list[Any], labels: Any, stdin: TextIO, out: TextIO) -> str | None:
-    print(prompt, file=out)
-    for index, option in enumerate(options, 1):
-        print(f"  {index}. {labels[option].fr}", file=out)
-    answer = _ask(
-        "Votre choix (numéro) :", stdin, out, lambda a: a.isdigit() and 1 <= int(a) <= len(options)
-    )
-    return None if answer is None else str(options[int(answer) - 1].value)
 
 
 if __name__ == "__main__":

@@ -15,3 +15,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COMPTOIR_", extra="ignore", frozen=True)
 
     knowledge_dir: Path = REPOSITORY / "knowledge"
+    dialogs_dir: Path = REPOSITORY / "dialogs"
+    # Embedded default: a SQLite file under ./var/; production sets a postgresql+asyncpg URL.
+    database_url: str = "sqlite+aiosqlite:///var/comptoir.sqlite3"

@@ -1,46 +1,46 @@
-"""The terminal demo and the command line behave for people, including on bad input."""
+"""The command line: dialogs check and graph, database upgrade, and a scripted terminal chat."""
 
 from __future__ import annotations
 
-import io
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
 
-
-def _demo(monkeypatch: pytest.MonkeyPatch, answers: list[str]) -> str:
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
-    out = io.StringIO()
-    monkeypatch.setattr("sys.stdout", out)
-    assert main(["demo"]) == 0
-    return out.getvalue()
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_orients_an_association_in_arras_with_a_recyclerie(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    transcript = _demo(monkeypatch, ["Une recyclerie dans mon quartier", "Arras", "3", "2"])
-    assert "Thèmes repérés : Réemploi" in transcript
-    assert "Commune : Arras (62041)" in transcript
-    assert "Budget citoyen du Pas-de-Calais" in transcript
-    assert "Comptoirs à initiatives citoyennes du Pas-de-Calais" in transcript
+def test_dialogs_check_passes_on_the_shipped_dialogs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dialogs", "check"]) == 0
+    assert "qualification.yaml" in capsys.readouterr().out
 
 
-def test_demo_asks_which_commune_and_re_asks_after_a_bad_answer(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    transcript = _demo(
-        monkeypatch, ["Un tiers-lieu", "zzzzzz", "Beaulieu", "42", "8", "abc", "3", "1"]
-    )
-    assert "Je ne trouve pas cette commune" in transcript
-    assert "Plusieurs communes correspondent" in transcript
-    assert "Je n'ai pas compris, pouvez-vous reformuler ?" in transcript
-    assert "Commune : Beaulieu (15020)" in transcript
+def test_dialogs_graph_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["dialogs", "graph"]) == 0
+    assert capsys.readouterr().out.startswith("flowchart TD")
 
 
-def test_demo_ends_quietly_when_input_stops(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "Dans quelle commune ?" in _demo(monkeypatch, ["Une idée"])
+def test_chat_script_replays_a_whole_conversation(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/chat.sqlite3"
+    script = ROOT / "deploy" / "transcripts" / "arras-recyclerie.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", "--script", str(script), "--database", database],
+        capture_output=True, text=True, check=False, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Budget citoyen du Pas-de-Calais" in done.stdout
+    assert "Comptoirs à initiatives citoyennes du Pas-de-Calais" in done.stdout
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/up.sqlite3"
+    assert main(["db", "upgrade", "--database", database]) == 0
+    assert main(["db", "upgrade", "--database", database]) == 0
+    assert "à jour" in capsys.readouterr().out
 
 
 def test_unknown_profile_file_exits_2_with_a_message(

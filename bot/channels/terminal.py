@@ -1,0 +1,72 @@
+"""The terminal channel: the real conversation in a shell, buttons shown as numbered choices."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TextIO
+
+from bot.core.conversation import Button, ChatRef, Inbound, Reply
+
+Handler = Callable[[Inbound], Awaitable[list[Reply]]]
+
+
+class Terminal:
+    """Renders replies as text and turns a typed number into the matching button."""
+
+    def __init__(self, handle: Handler, out: TextIO, chat_id: str = "local") -> None:
+        self.handle = handle
+        self.out = out
+        self.chat = ChatRef("terminal", chat_id)
+        self.buttons: list[Button] = []
+
+    def inbound(self, line: str) -> Inbound:
+        """A typed line as an Inbound: a number picks a button of the last question."""
+        text = line.strip()
+        if text.isdigit() and 1 <= int(text) <= len(self.buttons):
+            return Inbound(self.chat, button=self.buttons[int(text) - 1].data)
+        return Inbound(self.chat, text=text)
+
+    def render(self, replies: Iterable[Reply]) -> None:
+        """Print replies; numbered buttons replace the previous ones."""
+        for reply in replies:
+            print(reply.text, file=self.out)
+            if reply.buttons:
+                self.buttons = [button for row in reply.buttons for button in row]
+                for index, button in enumerate(self.buttons, 1):
+                    print(f"  {index}. {button.label}", file=self.out)
+            if reply.place is not None:
+                place = reply.place
+                print(
+                    f"  📍 {place.name} ({place.latitude:.4f}, {place.longitude:.4f})",
+                    file=self.out,
+                )
+            if reply.document:
+                print(reply.document, file=self.out)
+        print(file=self.out, flush=True)
+
+    async def send(self, line: str) -> None:
+        """Send one typed line and print what comes back."""
+        inbound = self.inbound(line)
+        if inbound.button is None:
+            self.buttons = []
+        self.render(await self.handle(inbound))
+
+    async def run_script(self, lines: Iterable[str]) -> None:
+        """Replay a transcript: each line is echoed, then sent."""
+        await self.send("/start")
+        for line in lines:
+            if line.strip() and not line.lstrip().startswith("#"):
+                print(f"> {line.strip()}", file=self.out)
+                await self.send(line)
+
+    async def run_interactive(self, stream: TextIO) -> None:
+        """Converse with a person until end of input (Ctrl-D)."""
+        await self.send("/start")
+        while True:
+            print("> ", end="", file=self.out, flush=True)
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                return
+            if line.strip():
+                await self.send(line)

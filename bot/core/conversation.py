@@ -1,0 +1,99 @@
+"""Channel-neutral conversation values: what comes in, what goes out, and the persisted state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Language = Literal["fr", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """One conversation on one channel: ("telegram", "12345"), ("web", "…"), ("terminal", "…")."""
+
+    channel: str
+    chat_id: str
+
+    @property
+    def key(self) -> str:
+        """The storage key of the conversation."""
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A shared position."""
+
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a citizen: typed text, a pressed button, a shared location or a command."""
+
+    chat: ChatRef
+    text: str | None = None
+    button: str | None = None
+    location: Location | None = None
+    update_id: int | None = None
+    language: Language | None = None
+    campaign: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button: `data` is short (≤ 64 bytes in UTF-8) and never the label."""
+
+    label: str
+    data: str
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place to show on a map (a counter)."""
+
+    name: str
+    latitude: float
+    longitude: float
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to send: text, optional buttons (rows), an optional map pin."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    place: Place | None = None
+    ask_location: bool = False
+    replaces_keyboard: bool = False
+    document: str | None = None  # a JSON document to attach (the citizen's data export)
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Something the service must do in the same transaction as the state (file, notify…)."""
+
+    kind: Literal["file_pre_application", "log_gap", "forget", "export"]
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An append-only fact for the event log (no personal data)."""
+
+    kind: Literal["node_entered", "answered", "invalid_input", "abandoned", "match_run", "gap"]
+    node: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the pure engine is given besides the state: the time and fresh identifiers."""
+
+    now: dt.datetime
+    today: dt.date

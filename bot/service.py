@@ -1,0 +1,135 @@
+"""The async orchestrator: lock the chat, load its state, advance the engine, persist the turn."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.core.conversation import Context, Inbound, Reply
+from bot.core.engine import REFERENCE_PLACEHOLDER, Engine, State, Turn
+from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDraft, Store
+
+log = logging.getLogger(__name__)
+RETENTION = dt.timedelta(days=365)
+
+
+def utc_now() -> dt.datetime:
+    """The current time, timezone-aware."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Service:
+    """Serialises each conversation and persists every turn in one transaction."""
+
+    def __init__(
+        self, engine: Engine, store: Store, clock: Callable[[], dt.datetime] = utc_now
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Process one inbound message; a repeated update id returns no reply."""
+        key = inbound.chat.key
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                return await self._handle(inbound)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # forget idle locks so memory follows active chats
+                del self._waiting[key], self._locks[key]
+
+    async def _handle(self, inbound: Inbound) -> list[Reply]:
+        key = inbound.chat.key
+        now = self.clock()
+        context = Context(now=now, today=now.date())
+        async with self.store.chat(key) as session:
+            if inbound.update_id is not None and not await session.claim_update(inbound.update_id):
+                return []
+            stored = await session.conversation()
+            state = State.from_json(stored.state) if stored else None
+            turn = self.engine.advance(state, inbound, context)
+            replies = list(turn.replies)
+            kinds = {effect.kind for effect in turn.effects}
+            for effect in turn.effects:
+                if effect.kind == "file_pre_application":
+                    replies = await self._file(session, key, effect.payload, now, replies)
+            if "forget" not in kinds:
+                await session.save(self._conversation(key, turn, stored, now))
+                await session.log(turn.events, now)
+        if "export" in kinds:
+            document = json.dumps(await self.store.export(key), ensure_ascii=False, indent=2)
+            replies = _attach(replies, document)
+        if "forget" in kinds:
+            await self.store.forget(key, now)
+        return replies
+
+    async def _file(
+        self,
+        session: ChatSession,
+        key: str,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        replies: list[Reply],
+    ) -> list[Reply]:
+        consent = payload.get("consent_at")
+        draft = PreApplicationDraft(
+            chat_key=key,
+            idempotency_key=str(payload["idempotency_key"]),
+            profile=dict(payload["profile"]),
+            match_snapshot=dict(payload["match_snapshot"]),
+            contact=dict(payload["contact"]),
+            consent_at=dt.datetime.fromisoformat(str(consent)) if consent else now,
+            consent_version=str(payload["consent_version"]),
+            counter_id=str(payload["counter_id"]) if payload.get("counter_id") else None,
+        )
+        filed = await session.file(draft, now)
+        await session.enqueue(
+            [
+                OutboxMessage(
+                    kind="lead",
+                    recipient=filed.counter_id or "unassigned",
+                    payload={"reference": filed.reference},
+                )
+            ],
+            now,
+        )
+        log.info("pre-application %s filed for counter %s", filed.reference, filed.counter_id)
+        return [
+            replace(r, text=r.text.replace(REFERENCE_PLACEHOLDER, filed.reference)) for r in replies
+        ]
+
+    def _conversation(
+        self, key: str, turn: Turn, stored: Conversation | None, now: dt.datetime
+    ) -> Conversation:
+        state = turn.state
+        return Conversation(
+            chat_key=key,
+            state=state.to_json(),
+            tree_version=state.tree_version,
+            node=state.node,
+            version=(stored.version + 1) if stored else 1,
+            language=state.language,
+            campaign=state.campaign,
+            updated_at=now,
+        )
+
+    async def purge(self) -> int:
+        """Delete conversations idle for longer than the retention period."""
+        return await self.store.purge(self.clock() - RETENTION)
+
+
+def _attach(replies: list[Reply], document: str) -> list[Reply]:
+    """Attach the export document to the first reply (the « here is your data » message)."""
+    if not replies:
+        return replies
+    return [replace(replies[0], document=document), *replies[1:]]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Comptoir schema (run by `bot.storage.migrate`)."""

@@ -1,0 +1,527 @@
+"""The `Store` on SQLAlchemy async: SQLite (embedded default) or PostgreSQL (several replicas)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.core.conversation import Event
+from bot.ports import (
+    ChatSession,
+    Conversation,
+    OutboxMessage,
+    PendingMessage,
+    PreApplication,
+    PreApplicationDraft,
+)
+from bot.storage.engine import DEFAULT_URL, SQLITE_BEGIN, backend, create_engine
+from bot.storage.errors import StaleConversation
+from bot.storage.export import export_document
+from bot.storage.guard import holding_chat, refuse_nesting
+from bot.storage.keys import (
+    DEFAULT_LEASE,
+    Clock,
+    aware,
+    chat_hash,
+    json_copy,
+    reference,
+    reference_year,
+    utc_now,
+)
+from bot.storage.migrate import upgrade_engine
+from bot.storage.tables import (
+    ConversationRow,
+    EventRow,
+    OutboxRow,
+    PreApplicationRow,
+    ProcessedUpdateRow,
+    ReferenceCounterRow,
+)
+
+if TYPE_CHECKING:
+    from bot.ports import Store
+
+__all__ = ["DEFAULT_LEASE", "DEFAULT_URL", "SqlChatSession", "SqlStore"]
+
+log = logging.getLogger(__name__)
+
+# A turn waiting this long for another replica's lock on the same chat gives up (PostgreSQL).
+_LOCK_TIMEOUT = "30s"
+
+# Bound parameters per statement stay far below SQLite's limit.
+_BATCH = 500
+
+_PRE_APPLICATION_COLUMNS = (
+    PreApplicationRow.reference,
+    PreApplicationRow.chat_key,
+    PreApplicationRow.idempotency_key,
+    PreApplicationRow.profile,
+    PreApplicationRow.match_snapshot,
+    PreApplicationRow.contact,
+    PreApplicationRow.consent_at,
+    PreApplicationRow.consent_version,
+    PreApplicationRow.counter_id,
+    PreApplicationRow.status,
+    PreApplicationRow.created_at,
+)
+
+
+class SqlChatSession:
+    """One transaction on one conversation, whose lock `SqlStore.chat` already holds."""
+
+    def __init__(self, connection: AsyncConnection, chat_key: str, clock: Clock) -> None:
+        self._connection = connection
+        self._chat_key = chat_key
+        self._clock = clock
+        self._dialect = connection.dialect.name
+
+    async def claim_update(self, update_id: int) -> bool:
+        """Record an update id; False when it was already processed (drop it)."""
+        values = {"chat_key": self._chat_key, "update_id": update_id, "at": self._clock()}
+        result = await self._connection.execute(
+            _insert_ignoring_duplicates(self._dialect, ProcessedUpdateRow, values)
+        )
+        return result.rowcount == 1
+
+    async def conversation(self) -> Conversation | None:
+        """The stored conversation, if any."""
+        row = (
+            await self._connection.execute(
+                select(
+                    ConversationRow.state,
+                    ConversationRow.tree_version,
+                    ConversationRow.node,
+                    ConversationRow.version,
+                    ConversationRow.language,
+                    ConversationRow.campaign,
+                    ConversationRow.updated_at,
+                ).where(ConversationRow.chat_key == self._chat_key, ConversationRow.version > 0)
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        return Conversation(
+            chat_key=self._chat_key,
+            state=row.state,
+            tree_version=row.tree_version,
+            node=row.node,
+            version=row.version,
+            language=row.language,
+            campaign=row.campaign,
+            updated_at=row.updated_at,
+        )
+
+    async def save(self, conversation: Conversation) -> None:
+        """Insert or update the conversation (its `version` must be the stored one + 1)."""
+        _check_same_chat(self._chat_key, conversation.chat_key)
+        if conversation.updated_at is not None:
+            aware(conversation.updated_at)
+        updated_at = conversation.updated_at or self._clock()
+        values: dict[str, Any] = {
+            "state": conversation.state,
+            "tree_version": conversation.tree_version,
+            "node": conversation.node,
+            "version": conversation.version,
+            "language": conversation.language,
+            "campaign": conversation.campaign,
+            "updated_at": updated_at,
+        }
+        if conversation.version == 1:
+            values["created_at"] = updated_at
+        # `chat()` inserted the row at version 0 if it was missing, so a save is an update.
+        result = await self._connection.execute(
+            update(ConversationRow)
+            .where(
+                ConversationRow.chat_key == self._chat_key,
+                ConversationRow.version == conversation.version - 1,
+            )
+            .values(values)
+        )
+        if result.rowcount != 1:
+            stored = await self._connection.scalar(
+                select(ConversationRow.version).where(ConversationRow.chat_key == self._chat_key)
+            )
+            raise StaleConversation(chat_hash(self._chat_key), stored or 0, conversation.version)
+
+    async def log(self, events: Sequence[Event], at: dt.datetime) -> None:
+        """Append events to the event log, under the chat's hash."""
+        aware(at)
+        if not events:
+            return
+        key = chat_hash(self._chat_key)
+        await self._connection.execute(
+            insert(EventRow),
+            [
+                {"chat_hash": key, "kind": e.kind, "node": e.node, "detail": e.detail, "at": at}
+                for e in events
+            ],
+        )
+
+    async def file(self, draft: PreApplicationDraft, at: dt.datetime) -> PreApplication:
+        """File a pre-application, or return the one already filed with the same key."""
+        aware(at)
+        aware(draft.consent_at)
+        _check_same_chat(self._chat_key, draft.chat_key)
+        existing = (
+            await self._connection.execute(
+                select(*_PRE_APPLICATION_COLUMNS).where(
+                    PreApplicationRow.chat_key == self._chat_key,
+                    PreApplicationRow.idempotency_key == draft.idempotency_key,
+                )
+            )
+        ).one_or_none()
+        if existing is not None:
+            return _pre_application(existing)
+        year = reference_year(at)
+        record = PreApplication(
+            reference=reference(year, await self._next_number(year)),
+            chat_key=self._chat_key,
+            idempotency_key=draft.idempotency_key,
+            profile=json_copy(draft.profile),
+            match_snapshot=json_copy(draft.match_snapshot),
+            contact=json_copy(draft.contact),
+            consent_at=aware(draft.consent_at).astimezone(dt.UTC),
+            consent_version=draft.consent_version,
+            counter_id=draft.counter_id,
+            status="nouvelle",
+            created_at=aware(at).astimezone(dt.UTC),
+        )
+        await self._connection.execute(
+            insert(PreApplicationRow).values(
+                reference=record.reference,
+                chat_key=record.chat_key,
+                idempotency_key=record.idempotency_key,
+                profile=record.profile,
+                match_snapshot=record.match_snapshot,
+                contact=record.contact,
+                consent_at=record.consent_at,
+                consent_version=record.consent_version,
+                counter_id=record.counter_id,
+                status=record.status,
+                created_at=record.created_at,
+            )
+        )
+        return record
+
+    async def enqueue(self, messages: Sequence[OutboxMessage], at: dt.datetime) -> None:
+        """Add notifications to the outbox, delivered after commit."""
+        aware(at)
+        if not messages:
+            return
+        await self._connection.execute(
+            insert(OutboxRow),
+            [
+                {
+                    "kind": m.kind,
+                    "recipient": m.recipient,
+                    "payload": m.payload,
+                    "created_at": at,
+                    "attempts": 0,
+                    "next_attempt_at": at,
+                }
+                for m in messages
+            ],
+        )
+
+    async def _next_number(self, year: int) -> int:
+        # One upsert: the counter row stays locked until commit, so numbers have no gaps.
+        values = {"year": year, "last": 1}
+        bump = {"last": ReferenceCounterRow.last + 1}
+        if self._dialect == "postgresql":
+            pg = postgresql.insert(ReferenceCounterRow).values(values)
+            statement: Any = pg.on_conflict_do_update(index_elements=["year"], set_=bump)
+        else:
+            lite = sqlite.insert(ReferenceCounterRow).values(values)
+            statement = lite.on_conflict_do_update(index_elements=["year"], set_=bump)
+        number = await self._connection.scalar(statement.returning(ReferenceCounterRow.last))
+        assert isinstance(number, int)
+        return number
+
+
+class SqlStore:
+    """Durable storage on SQLAlchemy async; `connect` migrates the database first."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock = utc_now, lease: dt.timedelta = DEFAULT_LEASE
+    ) -> None:
+        self._engine = engine
+        self._dialect = backend(engine.url)
+        self._clock = clock
+        self._lease = lease
+        # SQLite has one writer at a time: queue our own writers here rather than in busy-waits.
+        self._writer = asyncio.Lock() if self._dialect == "sqlite" else None
+
+    @classmethod
+    async def connect(
+        cls,
+        url: str = DEFAULT_URL,
+        *,
+        clock: Clock = utc_now,
+        lease: dt.timedelta = DEFAULT_LEASE,
+    ) -> SqlStore:
+        """Open the database at `url` (SQLAlchemy async URL), migrated to the newest revision."""
+        engine = create_engine(url)
+        try:
+            await upgrade_engine(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        log.info("store opened on %s", engine.dialect.name)
+        return cls(engine, clock=clock, lease=lease)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine (for health checks and tests)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def chat(self, chat_key: str) -> AsyncIterator[ChatSession]:
+        """Open a transaction locked on one conversation; commit on exit, roll back on error."""
+        with holding_chat():
+            async with self._transaction() as connection:
+                await self._lock(connection, chat_key)
+                yield SqlChatSession(connection, chat_key, self._clock)
+
+    async def export(self, chat_key: str) -> dict[str, Any]:
+        """Everything stored about a conversation, as JSON-ready data (GDPR access)."""
+        async with self._transaction(read_only=True) as connection:
+            row = (
+                await connection.execute(
+                    select(ConversationRow).where(
+                        ConversationRow.chat_key == chat_key, ConversationRow.version > 0
+                    )
+                )
+            ).one_or_none()
+            pre_applications = (
+                await connection.execute(
+                    select(*_PRE_APPLICATION_COLUMNS)
+                    .where(PreApplicationRow.chat_key == chat_key)
+                    .order_by(PreApplicationRow.id)
+                )
+            ).all()
+            events = await connection.scalar(
+                select(func.count()).where(EventRow.chat_hash == chat_hash(chat_key))
+            )
+            processed = await connection.scalar(
+                select(func.count()).where(ProcessedUpdateRow.chat_key == chat_key)
+            )
+        conversation = None
+        if row is not None:
+            conversation = Conversation(
+                chat_key=chat_key,
+                state=row.state,
+                tree_version=row.tree_version,
+                node=row.node,
+                version=row.version,
+                language=row.language,
+                campaign=row.campaign,
+                updated_at=row.updated_at,
+            )
+        return export_document(
+            chat_key,
+            conversation,
+            None if row is None else row.created_at,
+            [_pre_application(p) for p in pre_applications],
+            events or 0,
+            processed or 0,
+        )
+
+    async def forget(self, chat_key: str, at: dt.datetime) -> int:
+        """Delete a conversation; anonymise its pre-applications; return how many were."""
+        refuse_nesting("forget")
+        aware(at)
+        async with self._transaction() as connection:
+            # Wait for a turn in progress on this chat rather than interleave with it.
+            await connection.execute(
+                select(ConversationRow.version)
+                .where(ConversationRow.chat_key == chat_key)
+                .with_for_update()
+            )
+            await connection.execute(
+                delete(ConversationRow).where(ConversationRow.chat_key == chat_key)
+            )
+            await connection.execute(
+                delete(ProcessedUpdateRow).where(ProcessedUpdateRow.chat_key == chat_key)
+            )
+            await connection.execute(
+                delete(EventRow).where(EventRow.chat_hash == chat_hash(chat_key))
+            )
+            result = await connection.execute(
+                update(PreApplicationRow)
+                .where(PreApplicationRow.chat_key == chat_key)
+                .values(chat_key=None, contact={}, anonymised_at=at)
+            )
+            return result.rowcount
+
+    async def purge(self, before: dt.datetime) -> int:
+        """Delete conversations untouched since `before` (retention limit); return the count."""
+        refuse_nesting("purge")
+        aware(before)
+        async with self._transaction() as connection:
+            purged = (
+                await connection.execute(
+                    delete(ConversationRow)
+                    .where(ConversationRow.updated_at < before)
+                    .returning(ConversationRow.chat_key, ConversationRow.version)
+                )
+            ).all()
+            keys = [row.chat_key for row in purged]
+            for start in range(0, len(keys), _BATCH):
+                await connection.execute(
+                    delete(ProcessedUpdateRow).where(
+                        ProcessedUpdateRow.chat_key.in_(keys[start : start + _BATCH])
+                    )
+                )
+            # Past the retention date an update id is no use for de-duplication either.
+            await connection.execute(
+                delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < before)
+            )
+        # Rows at version 0 are lock rows of chats that never saved: not conversations.
+        return sum(1 for row in purged if row.version > 0)
+
+    async def due(self, now: dt.datetime, limit: int) -> list[PendingMessage]:
+        """Outbox messages due for delivery, oldest first, leased to the caller for a while."""
+        refuse_nesting("due")
+        aware(now)
+        async with self._transaction() as connection:
+            query = (
+                select(
+                    OutboxRow.id,
+                    OutboxRow.kind,
+                    OutboxRow.recipient,
+                    OutboxRow.payload,
+                    OutboxRow.attempts,
+                )
+                .where(OutboxRow.delivered_at.is_(None), OutboxRow.next_attempt_at <= now)
+                .order_by(OutboxRow.created_at, OutboxRow.id)
+                .limit(limit)
+                # Two workers never take the same message; neither waits for the other.
+                .with_for_update(skip_locked=True)
+            )
+            rows = (await connection.execute(query)).all()
+            if rows:
+                await connection.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_([row.id for row in rows]))
+                    .values(next_attempt_at=now + self._lease)
+                )
+        return [
+            PendingMessage(
+                id=row.id,
+                kind=row.kind,
+                recipient=row.recipient,
+                payload=row.payload,
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+
+    async def delivered(self, message_id: int, at: dt.datetime) -> None:
+        """Mark an outbox message delivered."""
+        refuse_nesting("delivered")
+        aware(at)
+        async with self._transaction() as connection:
+            await connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id, OutboxRow.delivered_at.is_(None))
+                .values(delivered_at=at)
+            )
+
+    async def failed(self, message_id: int, retry_at: dt.datetime) -> None:
+        """Count a failed attempt and schedule the next one."""
+        refuse_nesting("failed")
+        aware(retry_at)
+        async with self._transaction() as connection:
+            await connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message_id, OutboxRow.delivered_at.is_(None))
+                .values(attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at)
+            )
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self._engine.dispose()
+
+    @asynccontextmanager
+    async def _transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
+        writer: AbstractAsyncContextManager[Any] = (
+            self._writer if self._writer is not None and not read_only else nullcontext()
+        )
+        async with writer, self._engine.connect() as connection:
+            if read_only and self._dialect == "sqlite":
+                connection = await connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+            async with connection.begin():
+                yield connection
+
+    async def _lock(self, connection: AsyncConnection, chat_key: str) -> None:
+        # SQLite: BEGIN IMMEDIATE already holds the database's write lock. PostgreSQL: lock the
+        # conversation row, inserting it first (version 0) so a brand-new chat has a row to
+        # lock; a concurrent insert of the same key waits for ours to commit.
+        if self._dialect == "postgresql":
+            await connection.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'"))
+        now = self._clock()
+        placeholder = {
+            "chat_key": chat_key,
+            "state": {},
+            "tree_version": "",
+            "node": "",
+            "version": 0,
+            "language": "fr",
+            "campaign": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # A `forget` may delete the row between our insert and our lock: insert again.
+        for _ in range(3):
+            await connection.execute(
+                _insert_ignoring_duplicates(self._dialect, ConversationRow, placeholder)
+            )
+            locked = await connection.scalar(
+                select(ConversationRow.version)
+                .where(ConversationRow.chat_key == chat_key)
+                .with_for_update()
+            )
+            if locked is not None:
+                return
+        raise RuntimeError("could not lock the conversation (deleted again and again)")
+
+
+def _insert_ignoring_duplicates(dialect: str, table: Any, values: dict[str, Any]) -> Any:
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(values).on_conflict_do_nothing()
+    return sqlite.insert(table).values(values).on_conflict_do_nothing()
+
+
+def _pre_application(row: Row[Any]) -> PreApplication:
+    return PreApplication(
+        reference=row.reference,
+        chat_key=row.chat_key,
+        idempotency_key=row.idempotency_key,
+        profile=row.profile,
+        match_snapshot=row.match_snapshot,
+        contact=row.contact,
+        consent_at=row.consent_at,
+        consent_version=row.consent_version,
+        counter_id=row.counter_id,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+def _check_same_chat(session_key: str, record_key: str) -> None:
+    if record_key != session_key:
+        raise ValueError("record belongs to another chat than the session's")
+
+
+if TYPE_CHECKING:
+
+    def _is_a_store(store: SqlStore) -> Store:
+        return store

@@ -1,0 +1,159 @@
+"""The database schema as SQLAlchemy 2 declarative tables, portable to SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from bot.storage.keys import aware
+
+# Deterministic constraint names, so migrations can name what they alter or drop.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# 64-bit ids on PostgreSQL; SQLite auto-increments only an INTEGER primary key (its rowid).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+# JSONB on PostgreSQL: stored parsed and comparable; plain JSON (text) on SQLite.
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware instant: UTC in the database, aware UTC datetimes back in Python."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Convert to UTC; SQLite has no time zones, so it gets naive UTC."""
+        if value is None:
+            return None
+        utc = aware(value).astimezone(dt.UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Give back an aware UTC datetime whatever the backend returned."""
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the Comptoir tables."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UtcDateTime()}
+
+
+class ConversationRow(Base):
+    """One conversation; its row is also the lock taken by `chat()` (version 0: not yet saved)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index(None, "updated_at"),)
+
+    chat_key: Mapped[str] = mapped_column(String, primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(Json)
+    tree_version: Mapped[str]
+    node: Mapped[str]
+    version: Mapped[int]
+    language: Mapped[str]
+    campaign: Mapped[str | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ProcessedUpdateRow(Base):
+    """An update id already handled for a chat (channels may deliver an update twice)."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (Index(None, "at"),)
+
+    chat_key: Mapped[str] = mapped_column(String, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime]
+
+
+class ReferenceCounterRow(Base):
+    """The last pre-application number given in a year (references restart each year)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last: Mapped[int]
+
+
+class PreApplicationRow(Base):
+    """A filed pre-application; `chat_key` is NULL and `contact` empty once anonymised."""
+
+    __tablename__ = "pre_applications"
+    __table_args__ = (
+        UniqueConstraint("chat_key", "idempotency_key"),
+        Index(None, "chat_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String, unique=True)
+    chat_key: Mapped[str | None]
+    idempotency_key: Mapped[str]
+    profile: Mapped[dict[str, Any]] = mapped_column(Json)
+    match_snapshot: Mapped[dict[str, Any]] = mapped_column(Json)
+    contact: Mapped[dict[str, Any]] = mapped_column(Json)
+    consent_at: Mapped[dt.datetime]
+    consent_version: Mapped[str]
+    counter_id: Mapped[str | None]
+    status: Mapped[str] = mapped_column(default="nouvelle", server_default="nouvelle")
+    created_at: Mapped[dt.datetime]
+    anonymised_at: Mapped[dt.datetime | None]
+
+
+class EventRow(Base):
+    """An append-only event, keyed by the SHA-256 of the chat key (never the key itself)."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index(None, "chat_hash"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_hash: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str]
+    node: Mapped[str]
+    detail: Mapped[dict[str, Any]] = mapped_column(Json)
+    at: Mapped[dt.datetime]
+
+
+class OutboxRow(Base):
+    """A notification waiting for delivery, with its retry schedule."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str]
+    recipient: Mapped[str]
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime]
+    delivered_at: Mapped[dt.datetime | None]

@@ -1,0 +1,307 @@
+"""The pure dialog engine: controls, edits, versions, and no input ever makes it fail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.core.catalog import Catalog
+from bot.core.conversation import ChatRef, Context, Inbound, Location, Reply
+from bot.core.dialogs import Dialog, load_dialog, mermaid
+from bot.core.engine import Engine, State
+from bot.core.knowledge import ContentError
+
+DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
+NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
+CONTEXT = Context(now=NOW, today=NOW.date())
+CHAT = ChatRef("test", "1")
+
+
+@pytest.fixture(scope="module")
+def dialog() -> Dialog:
+    return load_dialog(DIALOG)
+
+
+@pytest.fixture(scope="module")
+def engine(dialog: Dialog, catalog: Catalog) -> Engine:
+    return Engine(dialog, catalog)
+
+
+class Driver:
+    """Talks to the engine like a channel would, keeping the state between turns."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.state: State | None = None
+        self.replies: list[Reply] = []
+
+    def send(
+        self, text: str | None = None, button: str | None = None, location: Location | None = None
+    ) -> list[Reply]:
+        turn = self.engine.advance(
+            self.state, Inbound(CHAT, text=text, button=button, location=location), CONTEXT
+        )
+        self.state = turn.state
+        self.replies = list(turn.replies)
+        return self.replies
+
+    def press(self, label_start: str) -> list[Reply]:
+        for reply in reversed(self.replies):
+            for row in reply.buttons:
+                for button in row:
+                    if button.label.lstrip("✅ ").startswith(label_start):
+                        return self.send(button=button.data)
+        raise AssertionError(f"no button « {label_start} » in {self.text()}")
+
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    @property
+    def node(self) -> str:
+        assert self.state is not None
+        return self.state.node
+
+
+def _to_needs(driver: Driver) -> None:
+    driver.send("/start")
+    driver.press("Oui")
+    driver.send("Une recyclerie pour réparer et revendre des objets dans le quartier")
+    driver.press("Valider")
+    driver.send("Arras")
+    driver.press("Une association")
+    driver.press("Ça prend forme")
+
+
+def test_shipped_dialogs_pass_the_linter(dialog: Dialog) -> None:
+    assert dialog.start == "welcome"
+    assert {"consent", "idea", "where", "recap", "file"} <= set(dialog.nodes)
+
+
+def test_graph_is_a_mermaid_flowchart(dialog: Dialog) -> None:
+    graph = mermaid(dialog)
+    assert graph.startswith("flowchart TD\n")
+    assert "    consent -- oui --> idea" in graph
+
+
+def _rename_carrier_with_accents(data: dict[str, Any]) -> None:
+    """A node id of 20 accented letters (40 bytes) makes its buttons exceed 64 bytes."""
+    nodes = data["nodes"]
+    nodes["é" * 20] = nodes.pop("carrier")
+    nodes["é" * 20]["options"][0]["value"] = "a" * 24
+    nodes["where"]["next"] = "é" * 20
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["nodes"]["idea"].update(next="nowhere"), "nœud cible inconnu « nowhere »"),
+        (lambda d: d["nodes"].update(orphan={"kind": "end", "text": {"fr": "a", "en": "b"}}),
+         "nœud inatteignable"),
+        (lambda d: d["nodes"]["goodbye"].update(kind="say", next="goodbye"), "impasse"),
+        (lambda d: d["nodes"]["idea"]["text"].pop("en"), "text.en: champ obligatoire manquant"),
+        (lambda d: d["nodes"]["idea"]["text"].update(fr="x" * 5000), "plus de 4096 caractères"),
+        (_rename_carrier_with_accents, "donnée de bouton trop longue"),
+        (lambda d: d["nodes"]["idea"].update(colour="red"), "colour: clé inconnue"),
+    ],
+)  # fmt: skip
+def test_the_linter_names_file_line_and_field(
+    tmp_path: Path, change: object, expected: str
+) -> None:
+    data = yaml.safe_load(DIALOG.read_text(encoding="utf-8"))
+    change(data)  # type: ignore[operator]
+    path = tmp_path / "qualification.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError) as raised:
+        load_dialog(path)
+    lines = [str(p) for p in raised.value.problems]
+    assert any(
+        expected in line and line.startswith("dialogs/qualification.yaml:") for line in lines
+    ), lines
+
+
+def test_progress_hint_and_back_follow_the_path_taken(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    assert "Étape 6 sur 8" in driver.text()
+    driver.send("/retour")
+    assert driver.node == "stage"
+    driver.send("/retour")
+    assert driver.node == "carrier"
+
+
+def test_back_at_the_start_says_so(engine: Engine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    driver.send("/retour")
+    assert "déjà au début" in driver.text()
+
+
+def test_restart_forgets_the_answers(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.send("/recommencer")
+    assert driver.state is not None and driver.state.answers == {}
+    assert "recommence" in driver.text()
+
+
+def test_a_stale_button_is_refused_and_the_question_asked_again(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.send(button="carrier|cooperative")
+    assert "Ce bouton n'est plus actif — reprenons ici" in driver.text()
+    assert driver.node == "needs"
+    assert driver.state is not None and driver.state.answers["carrier"] == "association"
+
+
+def test_typed_answers_work_for_choices_numbers_and_labels(engine: Engine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    driver.send("oui")
+    driver.send("Un jardin partagé au pied de l'immeuble")
+    driver.press("Valider")
+    driver.send("62041")
+    driver.send("3")
+    assert driver.state is not None and driver.state.answers["carrier"] == "association"
+    driver.send("juste une idée")
+    assert driver.state.answers["stage"] == "idee"
+
+
+def test_ambiguous_commune_asks_which_and_location_resolves(engine: Engine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    driver.press("Oui")
+    driver.send("Un café associatif")
+    driver.press("Valider")
+    driver.send("Beaulieu")
+    assert "laquelle est la vôtre" in driver.text()
+    driver.press("Beaulieu (15)")
+    assert driver.state is not None and driver.state.answers["commune"] == "15020"
+    driver.send("/retour")
+    driver.send(location=Location(50.2910, 2.7775))
+    assert driver.state.answers["commune"] == "62041"
+
+
+def test_amount_is_asked_only_when_funding_is_wanted(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.press("Un local")
+    driver.press("Valider")
+    assert driver.node == "assess_offer"
+    driver.send("/retour")
+    driver.press("Un financement")
+    driver.press("Valider")
+    assert driver.node == "amount"
+    driver.send("entre 5 et 10 000")
+    assert driver.state is not None and driver.state.answers["amount"] == 10000
+
+
+def _to_recap(driver: Driver) -> None:
+    _to_needs(driver)
+    driver.press("Un financement")
+    driver.press("Valider")
+    driver.send("15k")
+    driver.press("Non")  # no self-assessment
+    driver.press("Oui")  # call me back
+    driver.send("Camille")
+    driver.send("06 12 34 56 78")
+    driver.press("Le matin")
+    assert driver.node == "recap"
+
+
+def test_editing_from_the_recap_re_asks_only_what_depends_on_it(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_recap(driver)
+    driver.press("Modifier : Besoins")
+    assert driver.node == "needs"
+    driver.press("Un financement")  # unselect
+    driver.press("Un local")
+    driver.press("Valider")
+    assert driver.node == "recap"  # amount no longer applies and nothing else was asked
+    assert driver.state is not None
+    assert "amount" not in driver.state.answers
+    assert driver.state.answers["first_name"] == "Camille"
+    driver.press("Modifier : Commune")
+    driver.send("Metz")
+    assert driver.node == "recap"
+    assert "Moselle" in driver.text()  # the match ran again for the new commune
+
+
+def test_content_version_change_resumes_at_the_nearest_valid_node(
+    engine: Engine, dialog: Dialog, catalog: Catalog
+) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    nodes = dict(dialog.nodes)
+    del nodes["needs"]
+    stage = nodes["stage"].model_copy(update={"next": "assess_offer"})
+    nodes["stage"] = stage
+    newer = dialog.model_copy(update={"version": "test-2", "nodes": nodes})
+    driver.engine = Engine(newer, catalog)
+    driver.send("hello")
+    assert "mis à jour" in driver.text()
+    assert driver.node == "stage"
+    assert driver.state is not None and driver.state.tree_version == "test-2"
+
+
+def test_forget_asks_for_confirmation_then_emits_the_effect(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.send("/oublier")
+    assert "définitive" in driver.text()
+    turn = engine.advance(driver.state, Inbound(CHAT, button="_forget|yes"), CONTEXT)
+    assert [e.kind for e in turn.effects] == ["forget"]
+    assert turn.state.answers == {}
+
+
+def test_language_switch_speaks_english(engine: Engine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    driver.send("/langue")
+    assert "English" in driver.text()
+    assert driver.state is not None and driver.state.language == "en"
+
+
+def test_a_sticker_or_photo_gets_a_kind_answer_and_the_question_again(engine: Engine) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.send()
+    assert "que du texte" in driver.text()
+    assert driver.node == "needs"
+
+
+NODES_WITH_INPUT = ["consent", "idea", "themes", "where", "carrier", "stage", "needs", "amount"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stop=st.sampled_from(NODES_WITH_INPUT),
+    text=st.one_of(
+        st.text(max_size=300),
+        st.text(alphabet=st.characters(categories=["Cc", "So", "Sk"]), max_size=50),
+        st.just("x" * 10_000),
+        st.just("🎉🎉🎉"),
+    ),
+)
+def test_any_text_at_any_node_re_asks_or_moves_on(engine: Engine, stop: str, text: str) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    route = [("button", "consent|oui"), ("text", "Une épicerie solidaire"),
+             ("button", "themes|_ok"), ("text", "Arras"), ("button", "carrier|association"),
+             ("button", "stage|idee"), ("button", "needs|financement"),
+             ("button", "needs|_ok")]  # fmt: skip
+    for (kind, value), node in zip(route, NODES_WITH_INPUT, strict=True):
+        if node == stop:
+            break
+        driver.send(**{kind: value})
+    before = driver.node
+    replies = driver.send(text)
+    assert replies, "always an answer"
+    assert all(0 < len(r.text) <= 4096 for r in replies)
+    assert all(len(b.data.encode()) <= 64 for r in replies for row in r.buttons for b in row)
+    assert driver.node == before or driver.node in engine.dialog.nodes
