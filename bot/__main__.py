@@ -23,7 +23,7 @@ from bot.core.knowledge import ContentError
 from bot.core.matching import MatchResult, Profile, ProfileError, SchemeMatch
 from bot.core.models import Carrier, Need, Stage
 from bot.core.themes import ThemeDetector, ThemeScore
-from bot.service import Service
+from bot.service import RETENTION, Service, utc_now
 from bot.storage.errors import DatabaseTooNew
 from bot.storage.migrate import upgrade
 from bot.storage.sql import SqlStore
@@ -80,6 +80,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade = db.add_parser("upgrade", help="mettre la base au schéma courant")
     upgrade.add_argument("--database", help="URL SQLAlchemy de la base")
+    purge = db.add_parser(
+        "purge", help="effacer les conversations inactives depuis 12 mois"
+    )
+    purge.add_argument("--database", help="URL SQLAlchemy de la base")
     return parser
 
 
@@ -109,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _kb_check(_knowledge_dir(args, settings), out)
         if args.command == "dialogs":
             return _dialogs(args.action, settings, out)
+        if args.command == "db" and args.action == "purge":
+            return asyncio.run(_db_purge(args.database or settings.database_url, out))
         if args.command == "db":
             return asyncio.run(_db_upgrade(args.database or settings.database_url, out))
         if args.command == "chat":
@@ -159,6 +165,17 @@ def _dialogs(action: str, settings: Settings, out: TextIO) -> int:
 async def _db_upgrade(url: str, out: TextIO) -> int:
     await upgrade(url)
     print("Base de données à jour.", file=out)
+    return EXIT_OK
+
+
+async def _db_purge(url: str, out: TextIO) -> int:
+    """Apply the retention limit: delete conversations idle for longer than 12 months."""
+    store = await SqlStore.connect(url)
+    try:
+        count = await store.purge(utc_now() - RETENTION)
+    finally:
+        await store.close()
+    print(f"{count} conversation(s) inactive(s) effacée(s).", file=out)
     return EXIT_OK
 
 

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.core.conversation import Context, Inbound, Reply
+from bot.core.conversation import Context, Event, Inbound, Reply
 from bot.core.engine import REFERENCE_PLACEHOLDER, Engine, State, Turn
 from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDraft, Store
 
 log = logging.getLogger(__name__)
 RETENTION = dt.timedelta(days=365)
+# A conversation left this long before its end counts as abandoned at the node it stood on.
+ABANDONED_AFTER = dt.timedelta(hours=48)
 
 
 def utc_now() -> dt.datetime:
@@ -57,6 +59,9 @@ class Service:
                 return []
             stored = await session.conversation()
             state = State.from_json(stored.state) if stored else None
+            if stored is not None and state is not None and self._abandoned(stored, state, now):
+                idle = (now - (stored.updated_at or now)).days
+                await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
             turn = self.engine.advance(state, inbound, context)
             replies = list(turn.replies)
             kinds = {effect.kind for effect in turn.effects}
@@ -107,6 +112,12 @@ class Service:
         return [
             replace(r, text=r.text.replace(REFERENCE_PLACEHOLDER, filed.reference)) for r in replies
         ]
+
+    def _abandoned(self, stored: Conversation, state: State, now: dt.datetime) -> bool:
+        """Whether the citizen left mid-way long enough ago (noted when they come back)."""
+        if stored.updated_at is None or now - stored.updated_at < ABANDONED_AFTER:
+            return False
+        return state.started and not self.engine.finished(state)
 
     def _conversation(
         self, key: str, turn: Turn, stored: Conversation | None, now: dt.datetime

@@ -48,3 +48,11 @@ def test_unknown_profile_file_exits_2_with_a_message(
 ) -> None:
     assert main(["match", "/nonexistent/profile.json"]) == 2
     assert "impossible de lire" in capsys.readouterr().err
+
+
+def test_db_purge_applies_the_retention_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/purge.sqlite3"
+    assert main(["db", "purge", "--database", database]) == 0
+    assert "0 conversation(s) inactive(s) effacée(s)." in capsys.readouterr().out

@@ -250,3 +250,59 @@ async def test_two_services_on_one_postgres_database_never_interleave_a_chat(
         await first.close()
         await second.close()
         await alone.close()
+
+
+async def test_back_edit_restart_and_stale_button_through_the_service(
+    engine: Engine, store: Store
+) -> None:
+    citizen = Citizen(_service(engine, store))
+    await citizen.qualify("Un jardin partagé", "Arras", "Une association", "Juste une idée", [])
+    stale = citizen.button("Un local")
+    await citizen.press("Un local")
+    await citizen.press("Valider")
+    said = await citizen.send("/retour")
+    assert "Étape 6 sur 8" in said  # back on the needs, where the citizen came from
+    await citizen.press("Valider")
+    await citizen.press("Non")
+    await citizen.press("Non")  # no call back: straight to the recap
+    said = await citizen.press("Modifier : Commune")
+    assert "Étape 3 sur 8" in said
+    said = await citizen.send("Metz")
+    assert "Votre projet en bref" in said and "Metz (57)" in said  # nothing else re-asked
+    said = await citizen.send(button=stale)
+    assert "Ce bouton n'est plus actif — reprenons ici" in said
+    said = await citizen.send("/recommencer")
+    assert "recommence" in said
+    exported = await store.export(citizen.chat.key)
+    assert exported["conversation"]["state"]["answers"].get("commune") is None
+
+
+async def test_a_content_update_mid_conversation_resumes_where_it_can(
+    engine: Engine, store: Store, catalog: Catalog
+) -> None:
+    citizen = Citizen(_service(engine, store))
+    await citizen.qualify("Une ressourcerie", "Arras", "Une association", "On teste", [])
+    dialog = engine.dialog
+    nodes = {k: v for k, v in dialog.nodes.items() if k != "needs"}
+    nodes["stage"] = nodes["stage"].model_copy(update={"next": "assess_offer"})
+    newer = dialog.model_copy(update={"version": "next", "nodes": nodes})
+    citizen.service = _service(Engine(newer, catalog), store)
+    said = await citizen.send("bonjour")
+    assert "mis à jour" in said
+    assert "Où en est votre projet" in said
+
+
+async def test_coming_back_after_two_days_logs_where_the_citizen_dropped(
+    engine: Engine, store: Store
+) -> None:
+    counts = []
+    for gap in (dt.timedelta(0), dt.timedelta(days=3)):
+        citizen = Citizen(_service(engine, store))
+        await citizen.send("/start")
+        await citizen.press("Oui")
+        citizen.service = Service(engine, store, clock=lambda gap=gap: NOW + gap)
+        await citizen.send("Une idée de tiers-lieu")
+        exported = await store.export(citizen.chat.key)
+        assert exported["conversation"]["node"] == "themes"
+        counts.append(exported["events"])
+    assert counts[1] == counts[0] + 1  # the « abandoned » event, at the idea question

@@ -107,6 +107,11 @@ class Engine:
         """A conversation that has not started yet."""
         return State(tree_version=self.dialog.version, node=self.dialog.start, language=language)
 
+    def finished(self, state: State) -> bool:
+        """Whether a conversation stands on an end node."""
+        node = self.dialog.nodes.get(state.node)
+        return node is not None and node.kind == "end"
+
     def advance(self, state: State | None, inbound: Inbound, context: Context) -> Turn:
         """Process one inbound message and return the turn; pure and deterministic."""
         if state is None:
@@ -678,7 +683,7 @@ class Engine:
             state.results = {}
             return
         result = self.catalog.matcher.match(profile, context.today, state.language, limit=10)
-        state.results = _snapshot(result)
+        state.results = _snapshot(result, state.language)
         state.pending["show_results"] = True
         out.events.append(
             Event(
@@ -734,7 +739,8 @@ class Engine:
                         name=counter["name"],
                         reasons=" · ".join(reasons),
                         url=counter["url"],
-                    )
+                        how=counter.get("how") or "",
+                    ).rstrip()
                 )
             replies.append(Reply("\n".join(text)))
             for counter in counters:
@@ -779,7 +785,13 @@ class Engine:
         return template.format(**values) if values else template
 
 
-def _snapshot(result: MatchResult) -> dict[str, Any]:
+def _how(text: Text | None, language: Language) -> str:
+    if text is None:
+        return ""
+    return text.en if language == "en" else text.fr
+
+
+def _snapshot(result: MatchResult, language: Language) -> dict[str, Any]:
     """What the conversation keeps of a match: enough to show it again and to file it."""
     geo_communes = result.commune
     return {
@@ -813,6 +825,7 @@ def _snapshot(result: MatchResult) -> dict[str, Any]:
                 "lon": c.counter.longitude,
                 "precise": c.counter.location_precision == "exact",
                 "where": c.counter.commune,
+                "how": _how(c.counter.how_to_reach, language),
             }
             for c in result.counters
         ],
