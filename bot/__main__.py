@@ -80,9 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade = db.add_parser("upgrade", help="mettre la base au schéma courant")
     upgrade.add_argument("--database", help="URL SQLAlchemy de la base")
-    purge = db.add_parser(
-        "purge", help="effacer les conversations inactives depuis 12 mois"
-    )
+    purge = db.add_parser("purge", help="effacer les conversations inactives depuis 12 mois")
     purge.add_argument("--database", help="URL SQLAlchemy de la base")
     return parser
 
