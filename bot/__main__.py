@@ -183,9 +183,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     dialog = load_dialog(settings.dialogs_dir / "qualification.yaml")
     store = await SqlStore.connect(args.database or settings.database_url)
     try:
-        terminal = Terminal(
-            Service(Engine(dialog, catalog), store).handle, sys.stdout, args.chat_id
-        )
+        terminal = Terminal(Service(Engine(dialog, catalog), store), sys.stdout, args.chat_id)
         if args.script:
             lines = args.script.read_text(encoding="utf-8").splitlines()
             await terminal.run_script(lines)

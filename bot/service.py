@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from bot.core.conversation import Context, Event, Inbound, Reply
+from bot.core.conversation import Button, Context, Event, Inbound, Place, Reply
 from bot.core.engine import REFERENCE_PLACEHOLDER, Engine, State, Turn
 from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDraft, Store
 
 log = logging.getLogger(__name__)
+REPLIES = "replies"  # outbox kind: replies that must reach a citizen
+Working = Callable[[], Awaitable[None]]
+Deliver = Callable[[str, list[Reply]], Awaitable[None]]
 RETENTION = dt.timedelta(days=365)
 # A conversation left this long before its end counts as abandoned at the node it stood on.
 ABANDONED_AFTER = dt.timedelta(hours=48)
@@ -37,20 +41,25 @@ class Service:
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Process one inbound message; a repeated update id returns no reply."""
+    async def handle(self, inbound: Inbound, working: Working | None = None) -> list[Reply]:
+        """Process one inbound message; a repeated update id returns no reply.
+
+        Durable replies (a filing confirmation) are not returned: they wait in the outbox,
+        written in the same transaction, until `deliver` hands them to the channel.
+        `working` is called when the answer will run the match, for a « typing… » hint.
+        """
         key = inbound.chat.key
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
             async with lock:
-                return await self._handle(inbound)
+                return await self._handle(inbound, working)
         finally:
             self._waiting[key] -= 1
             if not self._waiting[key]:  # forget idle locks so memory follows active chats
                 del self._waiting[key], self._locks[key]
 
-    async def _handle(self, inbound: Inbound) -> list[Reply]:
+    async def _handle(self, inbound: Inbound, working: Working | None) -> list[Reply]:
         key = inbound.chat.key
         now = self.clock()
         context = Context(now=now, today=now.date())
@@ -62,12 +71,19 @@ class Service:
             if stored is not None and state is not None and self._abandoned(stored, state, now):
                 idle = (now - (stored.updated_at or now)).days
                 await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
+            if working is not None and self.engine.about_to_match(state):
+                await working()
             turn = self.engine.advance(state, inbound, context)
             replies = list(turn.replies)
             kinds = {effect.kind for effect in turn.effects}
             for effect in turn.effects:
                 if effect.kind == "file_pre_application":
                     replies = await self._file(session, key, effect.payload, now, replies)
+            durable = [reply for reply in replies if reply.durable]
+            if durable:
+                replies = [reply for reply in replies if not reply.durable]
+                message = OutboxMessage(REPLIES, key, {"replies": [_dump(r) for r in durable]})
+                await session.enqueue([message], now)
             if "forget" not in kinds:
                 await session.save(self._conversation(key, turn, stored, now))
                 await session.log(turn.events, now)
@@ -134,9 +150,42 @@ class Service:
             updated_at=now,
         )
 
+    async def deliver(self, channel: str, send: Deliver, limit: int = 50) -> int:
+        """Hand due outbox replies of one channel to `send`; failures are retried later."""
+        now = self.clock()
+        delivered = 0
+        for message in await self.store.due(now, limit):
+            if message.kind != REPLIES or not message.recipient.startswith(f"{channel}:"):
+                continue  # advisors' notifications are delivered by their own worker
+            chat_id = message.recipient.split(":", 1)[1]
+            try:
+                await send(chat_id, [_load(r) for r in message.payload["replies"]])
+            except Exception:  # any failure: try again later, never lose it
+                log.warning(
+                    "outbox message %s not delivered, attempt %s", message.id, message.attempts + 1
+                )
+                backoff = min(2**message.attempts, 300)
+                await self.store.failed(message.id, now + dt.timedelta(seconds=backoff))
+                continue
+            await self.store.delivered(message.id, self.clock())
+            delivered += 1
+        return delivered
+
     async def purge(self) -> int:
         """Delete conversations idle for longer than the retention period."""
         return await self.store.purge(self.clock() - RETENTION)
+
+
+def _dump(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON for the outbox."""
+    return dataclasses.asdict(reply)
+
+
+def _load(data: dict[str, Any]) -> Reply:
+    """A reply back from the outbox."""
+    place = data.get("place")
+    buttons = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons", ()))
+    return Reply(**{**data, "buttons": buttons, "place": Place(**place) if place else None})
 
 
 def _attach(replies: list[Reply], document: str) -> list[Reply]:

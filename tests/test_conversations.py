@@ -63,8 +63,16 @@ class Citizen:
     async def send(self, text: str | None = None, button: str | None = None) -> str:
         update_id = next(_ids) + 10_000_000
         inbound = Inbound(self.chat, text=text, button=button, update_id=update_id)
-        self.replies = await self.service.handle(inbound)
-        said = "\n".join(r.text for r in self.replies)
+        replies = await self.service.handle(inbound)
+
+        async def delivered(chat_id: str, durable: list[Reply]) -> None:
+            """Durable replies (the filing confirmation) come through the outbox."""
+            assert chat_id == self.chat.chat_id
+            replies.extend(durable)
+
+        await self.service.deliver("test", delivered)
+        self.replies = replies
+        said = "\n".join(r.text for r in replies)
         self.transcript.append(f"> {text or button}\n{said}")
         return said
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import TextIO
 
 from bot.core.conversation import Button, ChatRef, Inbound, Reply
-
-Handler = Callable[[Inbound], Awaitable[list[Reply]]]
+from bot.service import Service
 
 
 class Terminal:
     """Renders replies as text and turns a typed number into the matching button."""
 
-    def __init__(self, handle: Handler, out: TextIO, chat_id: str = "local") -> None:
-        self.handle = handle
+    def __init__(self, service: Service, out: TextIO, chat_id: str = "local") -> None:
+        self.service = service
         self.out = out
         self.chat = ChatRef("terminal", chat_id)
         self.buttons: list[Button] = []
@@ -50,7 +49,14 @@ class Terminal:
         inbound = self.inbound(line)
         if inbound.button is None:
             self.buttons = []
-        self.render(await self.handle(inbound))
+        self.render(await self.service.handle(inbound))
+        await self.service.deliver("terminal", self._deliver)
+
+    async def _deliver(self, chat_id: str, replies: list[Reply]) -> None:
+        if chat_id == self.chat.chat_id:
+            self.render(replies)
+        else:
+            raise LookupError("another terminal's message")  # left for its own terminal
 
     async def run_script(self, lines: Iterable[str]) -> None:
         """Replay a transcript: each line is echoed, then sent."""

@@ -69,9 +69,10 @@ class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     place: Place | None = None
-    ask_location: bool = False
-    replaces_keyboard: bool = False
+    location_button: str | None = None  # label of a « share my position » button, if wanted
+    replaces_keyboard: bool = False  # edit the question in place (multiple-choice toggles)
     document: str | None = None  # a JSON document to attach (the citizen's data export)
+    durable: bool = False  # must reach the citizen even after a crash: sent through the outbox
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.core.catalog import Catalog
@@ -19,7 +19,7 @@ from bot.core.conversation import (
     Place,
     Reply,
 )
-from bot.core.dialogs import ASKING, Dialog, Node, Rule
+from bot.core.dialogs import ASKING, Dialog, Node, Rule, targets
 from bot.core.geo import Commune, fold
 from bot.core.matching import MatchResult, Profile
 from bot.core.models import Carrier, Need, Stage, Text
@@ -83,12 +83,19 @@ class _Builder:
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
         self.events: list[Event] = []
+        self.durable_from: int | None = None
 
     def say(self, text: str, **kwargs: Any) -> None:
         self.replies.append(Reply(text=text, **kwargs))
 
     def turn(self) -> Turn:
-        return Turn(self.state, tuple(self.replies), tuple(self.effects), tuple(self.events))
+        replies = self.replies
+        if self.durable_from is not None:  # the filing confirmation and what follows it
+            replies = [
+                replace(r, durable=True) if i >= self.durable_from else r
+                for i, r in enumerate(replies)
+            ]
+        return Turn(self.state, tuple(replies), tuple(self.effects), tuple(self.events))
 
 
 class Engine:
@@ -100,6 +107,29 @@ class Engine:
         steps = [n.step for n in dialog.nodes.values() if n.step]
         self.total_steps = max(steps, default=0)
         self._theme_labels = {t.slug: t.label for t in catalog.knowledge.themes}
+        self._before_match = frozenset(
+            node_id for node_id, node in dialog.nodes.items() if self._reaches_match(node)
+        )
+
+    def _reaches_match(self, node: Node) -> bool:
+        """Whether answering this node runs the match without asking anything else first."""
+        seen: set[str] = set()
+        queue = [t for t in targets(node) if t in self.dialog.nodes]
+        while queue:
+            node_id = queue.pop()
+            if node_id in seen:
+                continue
+            seen.add(node_id)
+            candidate = self.dialog.nodes[node_id]
+            if candidate.kind == "action" and candidate.action == "match":
+                return True
+            if candidate.kind in ("say", "action"):
+                queue.extend(t for t in targets(candidate) if t in self.dialog.nodes)
+        return False
+
+    def about_to_match(self, state: State | None) -> bool:
+        """Whether the next answer will run the match (a channel may show « typing… »)."""
+        return state is not None and (state.node in self._before_match or state.editing)
 
     # -- entry point ------------------------------------------------------------------------
 
@@ -578,7 +608,7 @@ class Engine:
         return Reply(
             text=text,
             buttons=tuple(rows),
-            ask_location=node.kind == "commune",
+            location_button=self._t("share_location", state) if node.kind == "commune" else None,
             replaces_keyboard=replaces_keyboard,
         )
 
@@ -647,6 +677,7 @@ class Engine:
         elif node.action == "file" and not state.filed:
             state.filed = True
             out.effects.append(Effect("file_pre_application", self._filing(state)))
+            out.durable_from = len(out.replies)
             out.say(self._t("filed", state, reference=REFERENCE_PLACEHOLDER))
         elif node.action == "log_gap":
             out.effects.append(Effect("log_gap", {"profile": self._profile_data(state)}))
