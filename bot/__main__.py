@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -70,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     dialogs.add_parser("check", help="vérifier les dialogues")
     dialogs.add_parser("graph", help="afficher l'arbre en Mermaid")
 
+    serve = commands.add_parser("serve", help="serveur web et bot Telegram")
+    serve.add_argument("--host", help="adresse d'écoute (sinon COMPTOIR_HOST)")
+    serve.add_argument("--port", type=int, help="port d'écoute (sinon COMPTOIR_PORT)")
+
     chat = commands.add_parser("chat", help="converser dans le terminal")
     chat.add_argument("--script", type=Path, help="rejouer un script (une réponse par ligne)")
     chat.add_argument("--chat-id", default="local", help="identifiant de la conversation")
@@ -115,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db_purge(args.database or settings.database_url, out))
         if args.command == "db":
             return asyncio.run(_db_upgrade(args.database or settings.database_url, out))
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port)
         if args.command == "chat":
             return asyncio.run(_chat(args, settings))
         if args.command == "geo" and args.action == "build":
@@ -163,6 +170,19 @@ def _dialogs(action: str, settings: Settings, out: TextIO) -> int:
 async def _db_upgrade(url: str, out: TextIO) -> int:
     await upgrade(url)
     print("Base de données à jour.", file=out)
+    return EXIT_OK
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    """Run the aiohttp server (and the Telegram bot when a token is set) until stopped."""
+    from aiohttp import web
+
+    from bot.web.app import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    web.run_app(create_app(settings), host=host or settings.host, port=port or settings.port)
     return EXIT_OK
 
 

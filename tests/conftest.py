@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.catalog import DEFAULT_KNOWLEDGE, Catalog
+
+# httpx (under python-telegram-bot) honours proxy variables: tests talk to loopback only.
+os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+# With warnings as errors, PTB must hand out RetryAfter delays as timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

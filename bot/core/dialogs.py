@@ -123,14 +123,22 @@ class Texts(Record):
     not_started: Text
 
 
+class Command(Record):
+    """A command shown in the messaging app's menu, with its description."""
+
+    command: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    description: Text
+
+
 class Dialog(Record):
-    """A dialog tree: its version, start node, nodes and engine texts."""
+    """A dialog tree: its version, start node, nodes, engine texts and menu commands."""
 
     version: str = Field(min_length=1)
     consent_version: str = Field(min_length=1)
     start: str
     nodes: dict[str, Node]
     texts: Texts
+    commands: tuple[Command, ...] = ()
 
 
 @dataclass(frozen=True)

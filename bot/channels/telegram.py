@@ -1,0 +1,332 @@
+"""The Telegram channel: python-telegram-bot as transport, updates in, replies out within limits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import html
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.core.conversation import ChatRef, Inbound, Language, Location, Reply
+from bot.core.dialogs import Command
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+MAX_ROW = 8
+MAX_BUTTONS = 100
+MAX_CALLBACK_BYTES = 64
+EXPORT_FILENAME = "mes-donnees-comptoir.json"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """Telegram's sending limits: about one message a second per chat, thirty overall."""
+
+    per_chat_interval: float = 1.0
+    overall_per_second: float = 30.0
+    max_attempts: int = 8
+    max_backoff: float = 30.0
+
+
+class Sender:
+    """Sends in order per chat, paced per chat and overall, retrying until Telegram accepts.
+
+    Limits are respected by waiting, never by dropping: `RetryAfter` waits as told, timeouts
+    and 5xx are retried with exponential backoff. A `BadRequest` is a bug of ours: logged
+    (without content) and not retried.
+    """
+
+    def __init__(self, pace: Pace, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pace = pace
+        self.clock = clock
+        self._last: dict[int, float] = {}
+        self._overall = asyncio.Lock()
+        self._next_overall = 0.0
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        async with self._overall:
+            now = self.clock()
+            wait = max(
+                self._next_overall - now,
+                self._last.get(chat_id, -1e9) + self.pace.per_chat_interval - now,
+            )
+            if wait > 0:
+                await asyncio.sleep(wait)
+            now = self.clock()
+            self._next_overall = now + 1.0 / self.pace.overall_per_second
+            self._last[chat_id] = now
+
+    async def call(
+        self, chat_id: int, request: Callable[[], Awaitable[T]], paced: bool = True
+    ) -> T:
+        """Run one Bot API request for a chat, with pacing and retries."""
+        attempt = 0
+        while True:
+            if paced:
+                await self._wait_turn(chat_id)
+            try:
+                return await request()
+            except RetryAfter as error:
+                delay = _seconds(error.retry_after)
+                log.info("Telegram asked to wait %.1f s", delay)
+                await asyncio.sleep(delay)
+            except BadRequest:
+                raise
+            except NetworkError:
+                attempt += 1
+                if attempt >= self.pace.max_attempts:
+                    raise
+                await asyncio.sleep(min(self.pace.max_backoff, 0.2 * 2**attempt))
+
+
+def _seconds(value: float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split a text under `limit` characters, on paragraph, then line, then word boundaries."""
+    chunks: list[str] = []
+    rest = text.strip() or "…"
+    while len(rest) > limit:
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            cut = rest.rfind(separator, 0, limit)
+            if cut > 0:
+                break
+        if cut <= 0:
+            cut = limit
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    chunks.append(rest)
+    return chunks
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    """Inline keyboard of a reply: at most 8 buttons a row and 100 in all, data ≤ 64 bytes."""
+    rows: list[list[InlineKeyboardButton]] = []
+    count = 0
+    for row in reply.buttons:
+        usable = [b for b in row if 0 < len(b.data.encode()) <= MAX_CALLBACK_BYTES]
+        for start in range(0, len(usable), MAX_ROW):
+            chunk = usable[start : start + MAX_ROW][: MAX_BUTTONS - count]
+            if chunk:
+                rows.append(
+                    [InlineKeyboardButton(b.label[:64], callback_data=b.data) for b in chunk]
+                )
+                count += len(chunk)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+class TelegramChannel:
+    """Turns Telegram updates into Inbounds for the service and renders its replies."""
+
+    def __init__(
+        self, service: Service, commands: Sequence[Command] = (), pace: Pace | None = None
+    ) -> None:
+        self.service = service
+        self.commands = commands
+        self.sender = Sender(pace or Pace())
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._keyboards: OrderedDict[int, int] = OrderedDict()  # chat → message with buttons
+        self._seen: OrderedDict[int, None] = OrderedDict()  # recent update ids (webhook retries)
+
+    # -- application ------------------------------------------------------------------------
+
+    def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """Route every update of the application to this channel."""
+        application.add_handler(TypeHandler(Update, self.on_update))
+
+    async def register_commands(self, bot: Bot) -> None:
+        """Publish the commands in French (default) and English."""
+        french = [BotCommand(c.command, c.description.fr) for c in self.commands]
+        english = [BotCommand(c.command, c.description.en) for c in self.commands]
+        await self.sender.call(0, lambda: bot.set_my_commands(french))
+        await self.sender.call(0, lambda: bot.set_my_commands(english, language_code="en"))
+
+    def seen(self, update_id: int) -> bool:
+        """Remember an update id; True if it was already received (Telegram retried it)."""
+        if update_id in self._seen:
+            return True
+        self._seen[update_id] = None
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+        return False
+
+    # -- inbound ----------------------------------------------------------------------------
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Handle one update: private chats only, every callback answered."""
+        chat = update.effective_chat
+        if chat is None:
+            return
+        query = update.callback_query
+        bot = context.bot
+        if query is not None:
+            await self._answer_callback(bot, chat.id, query.id)
+        if chat.type != ChatType.PRIVATE:
+            return  # groups are for advisors, not for the qualification conversation
+        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
+        async with lock:  # replies of one chat go out in the order updates came in
+            inbound = self.inbound(update)
+            replies = await self.service.handle(inbound, working=lambda: self._typing(bot, chat.id))
+            edit_id = query.message.message_id if query is not None and query.message else None
+            await self.render(bot, chat.id, replies, edit_id)
+            await self.service.deliver(CHANNEL, self.durable(bot))
+
+    def inbound(self, update: Update) -> Inbound:
+        """The channel-neutral form of an update."""
+        chat = update.effective_chat
+        assert chat is not None
+        user = update.effective_user
+        language: Language = "en" if user and (user.language_code or "").startswith("en") else "fr"
+        ref = ChatRef(CHANNEL, str(chat.id))
+        common: dict[str, Any] = {"update_id": update.update_id, "language": language}
+        if update.callback_query is not None:
+            return Inbound(ref, button=update.callback_query.data or "", **common)
+        message = update.message
+        if message is None:  # an edited message, a reaction…: answered kindly, then re-asked
+            return Inbound(ref, **common)
+        if message.location is not None:
+            where = Location(message.location.latitude, message.location.longitude)
+            return Inbound(ref, location=where, **common)
+        if message.text is None:
+            return Inbound(ref, **common)  # sticker, photo, voice, document
+        text = message.text
+        campaign = None
+        if text.startswith("/start "):
+            campaign = text.split(maxsplit=1)[1].strip()[:64] or None
+        return Inbound(ref, text=text, campaign=campaign, **common)
+
+    async def _answer_callback(self, bot: Bot, chat_id: int, query_id: str) -> None:
+        try:
+            await self.sender.call(
+                chat_id, lambda: bot.answer_callback_query(query_id), paced=False
+            )
+        except TelegramError:
+            log.warning("callback query could not be answered")
+
+    async def _typing(self, bot: Bot, chat_id: int) -> None:
+        with contextlib.suppress(TelegramError):  # a hint only
+            await self.sender.call(
+                chat_id, lambda: bot.send_chat_action(chat_id, ChatAction.TYPING), paced=False
+            )
+
+    # -- outbound ---------------------------------------------------------------------------
+
+    def durable(self, bot: Bot) -> Callable[[str, list[Reply]], Awaitable[None]]:
+        """A delivery function for the outbox's durable replies."""
+
+        async def deliver(chat_id: str, replies: list[Reply]) -> None:
+            await self.render(bot, int(chat_id), replies, None)
+
+        return deliver
+
+    async def render(
+        self, bot: Bot, chat_id: int, replies: Sequence[Reply], edit_id: int | None
+    ) -> None:
+        """Send replies: edits in place, keyboards, location button, venues, documents."""
+        if edit_id is not None and not any(r.replaces_keyboard for r in replies):
+            await self._remove_keyboard(bot, chat_id, edit_id)
+        for reply in replies:
+            if reply.replaces_keyboard and edit_id is not None:
+                await self._edit_keyboard(bot, chat_id, edit_id, reply)
+                continue
+            await self._send(bot, chat_id, reply)
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        chunks = split_text(html.escape(reply.text, quote=False))
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+        markup = keyboard(reply)
+        if reply.location_button:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(reply.location_button[:64], request_location=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+        if markup is not None and self._keyboards.get(chat_id) is not None:
+            await self._remove_keyboard(bot, chat_id, self._keyboards[chat_id])
+        message: Message | None = None
+        for index, chunk in enumerate(chunks):
+            message = await self._deliver(
+                chat_id,
+                self._message(bot, chat_id, chunk, markup if index == len(chunks) - 1 else None),
+            )
+        if message is not None and isinstance(markup, InlineKeyboardMarkup):
+            self._keyboards[chat_id] = message.message_id
+            self._keyboards.move_to_end(chat_id)
+            while len(self._keyboards) > 100_000:
+                self._keyboards.popitem(last=False)
+        if reply.place is not None:
+            place = reply.place
+            await self._deliver(
+                chat_id,
+                lambda: bot.send_venue(
+                    chat_id, place.latitude, place.longitude, place.name[:100], place.address[:100]
+                ),
+            )
+        if reply.document is not None:
+            data = reply.document.encode("utf-8")
+            await self._deliver(
+                chat_id, lambda: bot.send_document(chat_id, data, filename=EXPORT_FILENAME)
+            )
+
+    @staticmethod
+    def _message(
+        bot: Bot,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None,
+    ) -> Callable[[], Awaitable[Message]]:
+        """A send request bound to its arguments, so that a retry sends the same message."""
+        return lambda: bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        )
+
+    async def _deliver(self, chat_id: int, request: Callable[[], Awaitable[T]]) -> T | None:
+        try:
+            return await self.sender.call(chat_id, request)
+        except BadRequest as error:
+            log.error("Telegram refused a message: %s", error.__class__.__name__)
+            return None
+
+    async def _edit_keyboard(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
+        markup = keyboard(reply)
+        with contextlib.suppress(BadRequest):  # « message is not modified » after a double tap
+            await self.sender.call(
+                chat_id,
+                lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup),
+            )
+
+    async def _remove_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        if self._keyboards.get(chat_id) == message_id:
+            del self._keyboards[chat_id]
+        with contextlib.suppress(BadRequest):  # already without buttons
+            await self.sender.call(
+                chat_id,
+                lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None),
+            )

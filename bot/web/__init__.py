@@ -1,0 +1,1 @@
+"""The aiohttp application: health checks and the Telegram webhook."""

@@ -1,0 +1,169 @@
+"""The real python-telegram-bot against the fake Bot API: polling, webhook, limits, faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.web.app import WEBHOOK_PATH
+from tests.telegram_stack import SECRET, TelegramCitizen, running
+
+
+async def test_a_whole_qualification_in_polling_mode(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1001)
+        results = await citizen.qualify_arras()
+        assert "Budget citoyen du Pas-de-Calais" in results
+        assert "Comptoirs à initiatives citoyennes du Pas-de-Calais" in results
+        await citizen.press("Oui")
+        await citizen.say("Camille")
+        await citizen.say("camille@example.org")
+        await citizen.press("Le matin")
+        said = await citizen.press("Confirmer")
+        assert "CPT-2026-" in said
+        assert stack.fake.violations == []
+        assert stack.fake.unanswered_callbacks() == []
+        assert {c.params.get("language_code") for c in stack.fake.calls_to("setMyCommands")} == {
+            None,
+            "en",
+        }
+
+
+async def test_location_sharing_and_answered_keyboards(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1002)
+        await citizen.say("/start")
+        await citizen.press("Oui")
+        said = await citizen.say("Un café associatif dans le bourg")
+        await citizen.press("Valider")
+        where = stack.fake.sent(1002)[-1]
+        assert where.reply_markup and where.reply_markup.get("keyboard"), "a share-location button"
+        before = len(stack.fake.sent(1002))
+        stack.fake.user_location(1002, 50.2910, 2.7775)
+        said = "\n".join(await citizen.settle(before))
+        assert "Arras (62)" in said
+        consent = stack.fake.sent(1002)[1]
+        assert stack.fake.messages[1002][consent.message_id].buttons == []  # answered: gone
+
+
+async def test_webhook_mode_checks_the_secret_and_converses(tmp_path: Path) -> None:
+    async with running(tmp_path, webhook=True) as stack:
+        async with aiohttp.ClientSession() as session:
+            wrong = await session.post(
+                stack.url + WEBHOOK_PATH,
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            )
+            assert wrong.status == 403
+        citizen = TelegramCitizen(stack.fake, 1003)
+        results = await citizen.qualify_arras()
+        assert "Budget citoyen du Pas-de-Calais" in results
+        assert stack.fake.webhook_deliveries and all(d.ok for d in stack.fake.webhook_deliveries)
+        assert stack.fake.violations == []
+        assert stack.fake.calls_to("setWebhook")[0].params["secret_token"] == SECRET
+
+
+async def test_a_webhook_update_delivered_twice_is_handled_once(tmp_path: Path) -> None:
+    async with running(tmp_path, webhook=True) as stack:
+        citizen = TelegramCitizen(stack.fake, 1004)
+        await citizen.say("/start")
+        update = stack.fake.user_message(1004, "/aide")
+        await citizen.settle(1)
+        count = len(stack.fake.sent(1004))
+        async with aiohttp.ClientSession() as session:
+            again = await session.post(
+                stack.url + WEBHOOK_PATH,
+                data=json.dumps(update),
+                headers={
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET,
+                    "Content-Type": "application/json",
+                },
+            )
+            assert again.status == 200
+        await asyncio.sleep(0.5)
+        assert len(stack.fake.sent(1004)) == count
+
+
+async def test_under_20_percent_faults_every_reply_arrives_once_and_in_order(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path) as stack:
+        clean = TelegramCitizen(stack.fake, 2001)
+        await clean.qualify_arras()
+        expected = stack.fake.texts(2001)
+        stack.fake.fault_rate(0.2, statuses=(429, 500, 502), seed=7, retry_after=0)
+        faulty = TelegramCitizen(stack.fake, 2002)
+        await faulty.qualify_arras()
+        await stack.fake.wait_for(lambda: len(stack.fake.texts(2002)) >= len(expected), timeout=30)
+        await asyncio.sleep(1.0)
+        stack.fake.fault_rate(0)
+        assert stack.fake.texts(2002) == expected
+        assert any(c.response_status in (429, 500, 502) for c in stack.fake.calls)
+        assert stack.fake.violations == []
+
+
+async def test_deep_link_campaign_my_data_and_forget(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1005)
+        await citizen.say("/start pas-de-calais")
+        await citizen.press("Oui")
+        await citizen.say("Une épicerie solidaire")
+        await citizen.say("/mesdonnees")
+        document = next(m for m in stack.fake.sent(1005) if m.kind == "document")
+        assert document.document is not None
+        exported = json.loads(document.document.content)
+        assert exported["conversation"]["campaign"] == "pas-de-calais"
+        assert "épicerie solidaire" in document.document.content.decode()
+        await citizen.say("/oublier")
+        said = await citizen.press("Oui")
+        assert "effacées" in said
+        assert (await stack.store.export("telegram:1005"))["conversation"] is None
+
+
+async def test_stickers_photos_edits_get_a_kind_answer_and_groups_are_ignored(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1006)
+        await citizen.say("/start")
+        before = len(stack.fake.sent(1006))
+        stack.fake.user_sticker(1006)
+        said = "\n".join(await citizen.settle(before))
+        assert "que du texte" in said
+        before = len(stack.fake.sent(1006))
+        stack.fake.user_photo(1006)
+        assert "que du texte" in "\n".join(await citizen.settle(before))
+        stack.fake.group_message(-100, "bonjour le bot")
+        await asyncio.sleep(0.5)
+        assert stack.fake.sent(-100) == []
+
+
+async def test_a_double_tap_files_one_pre_application(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1007)
+        await citizen.qualify_arras()
+        await citizen.press("Oui")
+        await citizen.say("Sam")
+        await citizen.say("0612345678")
+        await citizen.press("Peu importe")
+        message, data = citizen.last_with("Confirmer")
+        stack.fake.user_press(1007, message.message_id, data)
+        stack.fake.user_press(1007, message.message_id, data, check=False)
+        await stack.fake.wait_for(lambda: any("CPT-2026-" in t for t in stack.fake.texts(1007)))
+        await asyncio.sleep(0.5)
+        assert sum("CPT-2026-" in t for t in stack.fake.texts(1007)) == 1
+        exported = await stack.store.export("telegram:1007")
+        assert len(exported["pre_applications"]) == 1
+        assert stack.fake.unanswered_callbacks() == []
+
+
+@pytest.mark.parametrize("language", ["en"])
+async def test_an_english_speaker_is_answered_in_english(tmp_path: Path, language: str) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1008, language=language)
+        said = await citizen.say("/start")
+        assert "data" in said.lower()
