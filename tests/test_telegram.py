@@ -19,6 +19,9 @@ async def test_a_whole_qualification_in_polling_mode(tmp_path: Path) -> None:
         results = await citizen.qualify_arras()
         assert "Budget citoyen du Pas-de-Calais" in results
         assert "Comptoirs à initiatives citoyennes du Pas-de-Calais" in results
+        venues = [m.venue for m in stack.fake.sent(1001) if m.kind == "venue"]
+        assert venues and venues[0] is not None
+        assert "Pas-de-Calais" in venues[0]["title"] and "Arras" in venues[0]["address"]
         await citizen.press("Oui")
         await citizen.say("Camille")
         await citizen.say("camille@example.org")

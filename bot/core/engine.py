@@ -22,7 +22,7 @@ from bot.core.conversation import (
 from bot.core.dialogs import ASKING, Dialog, Node, Rule, targets
 from bot.core.geo import Commune, fold
 from bot.core.matching import MatchResult, Profile
-from bot.core.models import Carrier, Need, Stage, Text
+from bot.core.models import Carrier, Counter, Need, Stage, Text
 from bot.core.parsing import is_email, is_french_phone, parse_amount
 
 REFERENCE_PLACEHOLDER = "⟦reference⟧"
@@ -714,7 +714,7 @@ class Engine:
             state.results = {}
             return
         result = self.catalog.matcher.match(profile, context.today, state.language, limit=10)
-        state.results = _snapshot(result, state.language)
+        state.results = _snapshot(result, state.language, self.catalog.knowledge.geo.communes)
         state.pending["show_results"] = True
         out.events.append(
             Event(
@@ -822,7 +822,24 @@ def _how(text: Text | None, language: Language) -> str:
     return text.en if language == "en" else text.fr
 
 
-def _snapshot(result: MatchResult, language: Language) -> dict[str, Any]:
+def _pin(counter: Counter, communes: dict[str, Commune]) -> dict[str, Any]:
+    """Where to pin a counter on a map: its own position, else its seat commune's centre.
+
+    A seat marked approximate is not pinned: a wrong pin is worse than none.
+    """
+    seat = communes.get(counter.commune)
+    where = _commune_label(seat) if seat else counter.commune
+    if counter.location_precision == "approximate":
+        return {"lat": None, "lon": None, "precise": False, "where": where}
+    lat, lon = counter.latitude, counter.longitude
+    if (lat is None or lon is None) and seat is not None:
+        lat, lon = seat.lat, seat.lon
+    return {"lat": lat, "lon": lon, "precise": lat is not None, "where": where}
+
+
+def _snapshot(
+    result: MatchResult, language: Language, communes: dict[str, Commune]
+) -> dict[str, Any]:
     """What the conversation keeps of a match: enough to show it again and to file it."""
     geo_communes = result.commune
     return {
@@ -852,10 +869,7 @@ def _snapshot(result: MatchResult, language: Language) -> dict[str, Any]:
                 "reasons": list(c.reasons),
                 "level": c.level.value,
                 "distance_km": c.distance_km,
-                "lat": c.counter.latitude,
-                "lon": c.counter.longitude,
-                "precise": c.counter.location_precision == "exact",
-                "where": c.counter.commune,
+                **_pin(c.counter, communes),
                 "how": _how(c.counter.how_to_reach, language),
             }
             for c in result.counters
