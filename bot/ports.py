@@ -113,8 +113,10 @@ class Store(Protocol):
     async def purge(self, before: dt.datetime) -> int:
         """Delete conversations untouched since `before` (retention limit); return the count."""
 
-    async def due(self, now: dt.datetime, limit: int) -> list[PendingMessage]:
-        """Outbox messages due for delivery, oldest first."""
+    async def due(
+        self, now: dt.datetime, limit: int, kinds: Sequence[str] | None = None
+    ) -> list[PendingMessage]:
+        """Outbox messages due for delivery (of these kinds), oldest first, leased a while."""
 
     async def delivered(self, message_id: int, at: dt.datetime) -> None:
         """Mark an outbox message delivered."""

@@ -17,6 +17,7 @@ from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDr
 
 log = logging.getLogger(__name__)
 REPLIES = "replies"  # outbox kind: replies that must reach a citizen
+SYSTEM_CHAT = "system:notices"
 Working = Callable[[], Awaitable[None]]
 Deliver = Callable[[str, list[Reply]], Awaitable[None]]
 RETENTION = dt.timedelta(days=365)
@@ -82,7 +83,8 @@ class Service:
             durable = [reply for reply in replies if reply.durable]
             if durable:
                 replies = [reply for reply in replies if not reply.durable]
-                message = OutboxMessage(REPLIES, key, {"replies": [_dump(r) for r in durable]})
+                kind = f"{REPLIES}:{inbound.chat.channel}"  # each channel delivers its own
+                message = OutboxMessage(kind, key, {"replies": [_dump(r) for r in durable]})
                 await session.enqueue([message], now)
             if "forget" not in kinds:
                 await session.save(self._conversation(key, turn, stored, now))
@@ -91,8 +93,22 @@ class Service:
             document = json.dumps(await self.store.export(key), ensure_ascii=False, indent=2)
             replies = _attach(replies, document)
         if "forget" in kinds:
-            await self.store.forget(key, now)
+            await self._forget(key, now)
         return replies
+
+    async def _forget(self, key: str, now: dt.datetime) -> None:
+        """Delete a citizen's data; counters holding one of their leads are told."""
+        filed = (await self.store.export(key)).get("pre_applications", [])
+        await self.store.forget(key, now)
+        notices = [
+            OutboxMessage(
+                "lead_forgotten", p["counter_id"] or "unassigned", {"reference": p["reference"]}
+            )
+            for p in filed
+        ]
+        if notices:  # under a neutral key: no row may keep the forgotten chat's id
+            async with self.store.chat(SYSTEM_CHAT) as session:
+                await session.enqueue(notices, now)
 
     async def _file(
         self,
@@ -154,9 +170,7 @@ class Service:
         """Hand due outbox replies of one channel to `send`; failures are retried later."""
         now = self.clock()
         delivered = 0
-        for message in await self.store.due(now, limit):
-            if message.kind != REPLIES or not message.recipient.startswith(f"{channel}:"):
-                continue  # advisors' notifications are delivered by their own worker
+        for message in await self.store.due(now, limit, kinds=[f"{REPLIES}:{channel}"]):
             chat_id = message.recipient.split(":", 1)[1]
             try:
                 await send(chat_id, [_load(r) for r in message.payload["replies"]])

@@ -248,7 +248,8 @@ async def test_two_services_on_one_postgres_database_never_interleave_a_chat(
             # and consecutive updates alternate which replica sees them first.
             pair = (a, b) if update_id % 2 else (b, a)
             both = await asyncio.gather(pair[0].handle(inbound), pair[1].handle(inbound))
-            assert sum(1 for replies in both if replies) == 1  # delivered twice, handled once
+            # Delivered twice, handled once (the filing turn answers through the outbox only).
+            assert sum(1 for replies in both if replies) == (0 if value == "recap|_ok" else 1)
             await reference.handle(inbound)
         shared = await first.export(chat.key)
         expected = await alone.export(chat.key)
@@ -314,3 +315,23 @@ async def test_coming_back_after_two_days_logs_where_the_citizen_dropped(
         assert exported["conversation"]["node"] == "themes"
         counts.append(exported["events"])
     assert counts[1] == counts[0] + 1  # the « abandoned » event, at the idea question
+
+
+async def test_forgetting_after_filing_anonymises_and_tells_the_counter(
+    engine: Engine, store: Store
+) -> None:
+    citizen = Citizen(_service(engine, store))
+    await citizen.qualify("Un repair café", "Arras", "Une association", "On teste", ["Un local"])
+    await citizen.results()
+    await citizen.press("Oui")
+    await citizen.send("Lou")
+    await citizen.send("lou@example.org")
+    await citizen.press("En fin de journée")
+    said = await citizen.press("Confirmer")
+    reference = next(word.strip(".") for word in said.split() if word.startswith("CPT-"))
+    await citizen.send("/oublier")
+    await citizen.press("Oui")
+    due = await store.due(NOW, 100)
+    notices = [m for m in due if m.kind == "lead_forgotten"]
+    assert [m.payload["reference"] for m in notices] == [reference]
+    assert (await store.export(citizen.chat.key))["pre_applications"] == []

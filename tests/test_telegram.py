@@ -170,3 +170,38 @@ async def test_an_english_speaker_is_answered_in_english(tmp_path: Path, languag
         citizen = TelegramCitizen(stack.fake, 1008, language=language)
         said = await citizen.say("/start")
         assert "data" in said.lower()
+
+
+async def test_a_stale_button_is_answered_and_the_question_asked_again(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1009)
+        await citizen.say("/start")
+        consent = stack.fake.sent(1009)[-1]
+        data = consent.callback_data("Oui, d'accord")
+        await citizen.press("Oui")
+        before = len(stack.fake.sent(1009))
+        stack.fake.user_press(1009, consent.message_id, data, check=False)  # an old client
+        said = "\n".join(await citizen.settle(before))
+        assert "Ce bouton n'est plus actif — reprenons ici" in said
+        assert "Étape 1 sur 8" in said
+        assert stack.fake.unanswered_callbacks() == []
+
+
+async def test_typing_is_shown_while_matching(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        await TelegramCitizen(stack.fake, 1010).qualify_arras()
+        actions = stack.fake.calls_to("sendChatAction")
+        assert actions and actions[0].params["action"] == "typing"
+
+
+async def test_without_a_token_the_server_still_serves(tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.config import Settings
+    from bot.web.app import create_app
+
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/web.sqlite3"))
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/healthz")).status == 200
+        assert (await client.get("/readyz")).status == 200
+        assert (await client.post(WEBHOOK_PATH, json={})).status == 404

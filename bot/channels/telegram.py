@@ -195,6 +195,8 @@ class TelegramChannel:
             inbound = self.inbound(update)
             replies = await self.service.handle(inbound, working=lambda: self._typing(bot, chat.id))
             edit_id = query.message.message_id if query is not None and query.message else None
+            if edit_id is None and chat.id in self._keyboards:  # answered by typing
+                await self._remove_keyboard(bot, chat.id, self._keyboards[chat.id])
             await self.render(bot, chat.id, replies, edit_id)
             await self.service.deliver(CHANNEL, self.durable(bot))
 

@@ -257,7 +257,9 @@ class MemoryStore:
         }
         return len(old)
 
-    async def due(self, now: dt.datetime, limit: int) -> list[PendingMessage]:
+    async def due(
+        self, now: dt.datetime, limit: int, kinds: Sequence[str] | None = None
+    ) -> list[PendingMessage]:
         """Outbox messages due for delivery, oldest first, leased to the caller for a while."""
         refuse_nesting("due")
         aware(now)
@@ -266,7 +268,9 @@ class MemoryStore:
             (
                 m
                 for m in self._outbox.values()
-                if m.delivered_at is None and m.next_attempt_at <= when
+                if m.delivered_at is None
+                and m.next_attempt_at <= when
+                and (kinds is None or m.message.kind in kinds)
             ),
             key=lambda m: (m.created_at, m.id),
         )[:limit]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, func, insert, select, text, update
+from sqlalchemy import Row, delete, func, insert, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -387,7 +387,9 @@ class SqlStore:
         # Rows at version 0 are lock rows of chats that never saved: not conversations.
         return sum(1 for row in purged if row.version > 0)
 
-    async def due(self, now: dt.datetime, limit: int) -> list[PendingMessage]:
+    async def due(
+        self, now: dt.datetime, limit: int, kinds: Sequence[str] | None = None
+    ) -> list[PendingMessage]:
         """Outbox messages due for delivery, oldest first, leased to the caller for a while."""
         refuse_nesting("due")
         aware(now)
@@ -401,6 +403,7 @@ class SqlStore:
                     OutboxRow.attempts,
                 )
                 .where(OutboxRow.delivered_at.is_(None), OutboxRow.next_attempt_at <= now)
+                .where(OutboxRow.kind.in_(kinds) if kinds is not None else true())
                 .order_by(OutboxRow.created_at, OutboxRow.id)
                 .limit(limit)
                 # Two workers never take the same message; neither waits for the other.
