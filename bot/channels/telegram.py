@@ -9,7 +9,7 @@ import html
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -152,6 +152,7 @@ class TelegramChannel:
         self.commands = commands
         self.sender = Sender(pace or Pace())
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
         self._keyboards: OrderedDict[int, int] = OrderedDict()  # chat → message with buttons
         self._seen: OrderedDict[int, None] = OrderedDict()  # recent update ids (webhook retries)
 
@@ -180,18 +181,18 @@ class TelegramChannel:
     # -- inbound ----------------------------------------------------------------------------
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Handle one update: private chats only, every callback answered."""
+        """Handle one update: private chats only, every callback answered, order kept per chat."""
         chat = update.effective_chat
         if chat is None:
             return
-        query = update.callback_query
-        bot = context.bot
-        if query is not None:
-            await self._answer_callback(bot, chat.id, query.id)
-        if chat.type != ChatType.PRIVATE:
-            return  # groups are for advisors, not for the qualification conversation
-        lock = self._chat_locks.setdefault(chat.id, asyncio.Lock())
-        async with lock:  # replies of one chat go out in the order updates came in
+        # The chat lock is the first thing awaited: updates of one chat keep their order.
+        async with self._chat_lock(chat.id):
+            query = update.callback_query
+            bot = context.bot
+            if query is not None:
+                await self._answer_callback(bot, chat.id, query.id)
+            if chat.type != ChatType.PRIVATE:
+                return  # groups are for advisors, not for the qualification conversation
             inbound = self.inbound(update)
             replies = await self.service.handle(inbound, working=lambda: self._typing(bot, chat.id))
             edit_id = query.message.message_id if query is not None and query.message else None
@@ -199,6 +200,19 @@ class TelegramChannel:
                 await self._remove_keyboard(bot, chat.id, self._keyboards[chat.id])
             await self.render(bot, chat.id, replies, edit_id)
             await self.service.deliver(CHANNEL, self.durable(bot))
+
+    @contextlib.asynccontextmanager
+    async def _chat_lock(self, chat_id: int) -> AsyncIterator[None]:
+        """A FIFO lock per chat, forgotten when nobody waits for it."""
+        lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
+        self._waiting[chat_id] = self._waiting.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiting[chat_id] -= 1
+            if not self._waiting[chat_id]:
+                del self._waiting[chat_id], self._chat_locks[chat_id]
 
     def inbound(self, update: Update) -> Inbound:
         """The channel-neutral form of an update."""
