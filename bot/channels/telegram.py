@@ -80,6 +80,9 @@ class Sender:
             now = self.clock()
             self._next_overall = now + 1.0 / self.pace.overall_per_second
             self._last[chat_id] = now
+            if len(self._last) > 50_000:  # keep only chats that still constrain the pace
+                horizon = now - self.pace.per_chat_interval
+                self._last = {c: t for c, t in self._last.items() if t > horizon}
 
     async def call(
         self, chat_id: int, request: Callable[[], Awaitable[T]], paced: bool = True
