@@ -52,3 +52,22 @@ def test_only_config_reads_the_environment() -> None:
             continue
         source = path.read_text(encoding="utf-8")
         assert "os.environ" not in source and "getenv" not in source, path
+
+
+def test_a_channel_never_imports_another_channel() -> None:
+    channels = CORE.parent / "channels"
+    names = {path.stem for path in channels.glob("*.py")} - {"__init__"}
+    for path in sorted(channels.glob("*.py")):
+        imported = {
+            node.module
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+        others = {f"bot.channels.{name}" for name in names - {path.stem}}
+        assert not imported & others, path.name
+
+
+def test_storage_and_web_are_not_imported_by_the_service_or_the_channels() -> None:
+    for path in [CORE.parent / "service.py", *sorted((CORE.parent / "channels").glob("*.py"))]:
+        source = path.read_text(encoding="utf-8")
+        assert "bot.storage" not in source and "bot.web" not in source, path.name
