@@ -205,3 +205,14 @@ async def test_without_a_token_the_server_still_serves(tmp_path: Path) -> None:
         assert (await client.get("/healthz")).status == 200
         assert (await client.get("/readyz")).status == 200
         assert (await client.post(WEBHOOK_PATH, json={})).status == 404
+
+
+async def test_retry_after_is_waited_as_told_and_the_message_arrives_once(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        citizen = TelegramCitizen(stack.fake, 1011)
+        stack.fake.fail_next("sendMessage", status=429, retry_after=1)
+        said = await citizen.say("/start")
+        assert said.count("Bonjour") == 1
+        refused = [c for c in stack.fake.calls_to("sendMessage") if c.response_status == 429]
+        accepted = [c for c in stack.fake.calls_to("sendMessage") if c.response_status == 200]
+        assert refused and accepted[0].at - refused[0].at >= 0.9
