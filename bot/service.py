@@ -41,6 +41,7 @@ class Service:
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
+        self._queued: set[str] = set()  # channels with durable replies queued by this process
 
     async def handle(self, inbound: Inbound, working: Working | None = None) -> list[Reply]:
         """Process one inbound message; a repeated update id returns no reply.
@@ -86,6 +87,7 @@ class Service:
                 kind = f"{REPLIES}:{inbound.chat.channel}"  # each channel delivers its own
                 message = OutboxMessage(kind, key, {"replies": [_dump(r) for r in durable]})
                 await session.enqueue([message], now)
+                self._queued.add(inbound.chat.channel)
             if "forget" not in kinds:
                 await session.save(self._conversation(key, turn, stored, now))
                 await session.log(turn.events, now)
@@ -166,8 +168,13 @@ class Service:
             updated_at=now,
         )
 
+    def queued(self, channel: str) -> bool:
+        """Whether this process queued durable replies for a channel since the last delivery."""
+        return channel in self._queued
+
     async def deliver(self, channel: str, send: Deliver, limit: int = 50) -> int:
         """Hand due outbox replies of one channel to `send`; failures are retried later."""
+        self._queued.discard(channel)
         now = self.clock()
         delivered = 0
         for message in await self.store.due(now, limit, kinds=[f"{REPLIES}:{channel}"]):

@@ -36,3 +36,22 @@ def test_buttons_whose_data_is_too_long_are_never_sent() -> None:
     markup = keyboard(Reply("?", buttons=((Button("ok", "n|ok"), Button("é" * 40, "é" * 40)),)))
     assert markup is not None
     assert [b.callback_data for r in markup.inline_keyboard for b in r] == ["n|ok"]
+
+
+async def test_one_busy_chat_never_holds_up_another() -> None:
+    import asyncio
+
+    from bot.channels.telegram import Pace, Sender
+
+    sender = Sender(Pace(per_chat_interval=0.5, overall_per_second=1000))
+    done: list[str] = []
+
+    async def send(chat: int, name: str) -> None:
+        async def request() -> None:
+            done.append(name)
+
+        await sender.call(chat, request)
+
+    await send(1, "a1")
+    await asyncio.gather(send(1, "a2"), send(2, "b1"))
+    assert done == ["a1", "b1", "a2"]  # b1 does not wait for chat 1's second
