@@ -302,3 +302,11 @@ def test_any_valid_profile_gets_someone_to_talk_to(
         verdicts = [a.verdict.value for a in match.criteria]
         assert verdicts.count("not_met") == (0 if match in result.schemes else 1)
         assert all(a.detail for a in match.criteria)
+
+
+def test_a_counter_in_the_citizens_own_commune_is_said_to_be_close(catalog: Catalog) -> None:
+    result = _match(catalog, commune="57463", carrier="association", stage="emergence")
+    service = next(c for c in result.counters if c.counter.id == "departement-57-service-ess")
+    assert service.distance_km is not None and service.distance_km < 1
+    assert "Dans votre commune ou tout près" in service.reasons
+    assert not any("0,0 km" in reason for reason in service.reasons)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -112,7 +111,6 @@ class Texts(Record):
     results_near: Text
     results_counters_title: Text
     results_counter: Text
-    results_counter_distance: Text
     results_none: Text
     filed: Text
     language_switched: Text
@@ -139,14 +137,6 @@ class Dialog(Record):
     nodes: dict[str, Node]
     texts: Texts
     commands: tuple[Command, ...] = ()
-
-
-@dataclass(frozen=True)
-class DialogFile:
-    """A loaded dialog with the document it came from (for line numbers)."""
-
-    dialog: Dialog
-    label: str
 
 
 def load_dialog(path: Path) -> Dialog:

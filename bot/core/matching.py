@@ -599,7 +599,9 @@ class Matcher:
         ]
         if km is not None and counter.location_precision == "approximate":
             km = None  # a distance to a placeholder seat would mislead
-        if km is not None:
+        if km is not None and km < 1:  # same commune: « 0,0 km » reads like a glitch
+            reasons.append(self._text(p.counter_nearby, language))
+        elif km is not None:
             shown = (
                 f"{km:.0f}"
                 if km >= 10

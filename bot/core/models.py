@@ -328,6 +328,7 @@ class Phrases(Record):
     requirement_cofunding: Text
     counter_level: Text
     counter_distance: Text
+    counter_nearby: Text
     counter_themes: Text
     counter_location_approximate: Text
     nothing_local: Text
