@@ -12,6 +12,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.channels.http import AiohttpRequest
 from bot.channels.telegram import CHANNEL, Pace, TelegramChannel
 from bot.config import Settings
 from bot.core.catalog import Catalog
@@ -68,6 +69,8 @@ async def _telegram(app: web.Application) -> AsyncIterator[None]:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot"))
         .concurrent_updates(256)
+        .request(AiohttpRequest(connection_pool_size=256))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
     if webhook:
         builder = builder.updater(None)
