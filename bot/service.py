@@ -42,6 +42,7 @@ class Service:
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._queued: set[str] = set()  # channels with durable replies queued by this process
+        self._hints: set[asyncio.Task[None]] = set()
 
     async def handle(self, inbound: Inbound, working: Working | None = None) -> list[Reply]:
         """Process one inbound message; a repeated update id returns no reply.
@@ -74,7 +75,7 @@ class Service:
                 idle = (now - (stored.updated_at or now)).days
                 await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
             if working is not None and self.engine.about_to_match(state):
-                await working()
+                self._hint(working)  # not awaited: the transaction never waits on a channel
             turn = self.engine.advance(state, inbound, context)
             replies = list(turn.replies)
             kinds = {effect.kind for effect in turn.effects}
@@ -97,6 +98,19 @@ class Service:
         if "forget" in kinds:
             await self._forget(key, now)
         return replies
+
+    def _hint(self, working: Working) -> None:
+        """Run a channel's « working… » hint in the background (best effort)."""
+
+        async def hint() -> None:
+            try:
+                await working()
+            except Exception:
+                log.warning("the « working » hint failed", exc_info=True)
+
+        task = asyncio.create_task(hint())
+        self._hints.add(task)
+        task.add_done_callback(self._hints.discard)
 
     async def _forget(self, key: str, now: dt.datetime) -> None:
         """Delete a citizen's data; counters holding one of their leads are told."""

@@ -460,8 +460,7 @@ async def test_forget_keeps_anonymised_pre_applications_without_contact(
     forgotten_at = T0 + dt.timedelta(days=1)
     assert await store.forget(CHAT, forgotten_at) == 1
     assert isinstance(store, SqlStore)
-    async with store.engine.connect() as connection:
-        rows = (await connection.execute(select(PreApplicationRow))).all()
+    rows = await store.rows(select(PreApplicationRow))
     assert len(rows) == 1
     row = rows[0]
     assert (row.reference, row.chat_key, row.contact) == ("CPT-2026-000001", None, {})
@@ -507,9 +506,7 @@ async def test_events_store_a_hash_not_the_chat_id(store: Store) -> None:
         )
     rows: list[tuple[Any, ...]]
     if isinstance(store, SqlStore):
-        async with store.engine.connect() as connection:
-            result = await connection.execute(text("SELECT * FROM events ORDER BY id"))
-            rows = [tuple(row) for row in result.all()]
+        rows = [tuple(row) for row in await store.rows(text("SELECT * FROM events ORDER BY id"))]
     else:
         assert isinstance(store, MemoryStore)
         rows = [dataclasses.astuple(event) for event in store._events]

@@ -56,6 +56,11 @@ async def upgrade_engine(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
+def upgrade_connection(connection: Connection) -> None:
+    """Like `upgrade`, inside a transaction the caller holds on a synchronous connection."""
+    _upgrade(connection)
+
+
 async def current_revision(url: str) -> str | None:
     """The revision a database is at; None when it was never migrated."""
     engine = create_engine(url)

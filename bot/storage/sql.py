@@ -5,11 +5,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, delete, func, insert, select, text, true, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Dialect,
+    Engine,
+    Executable,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,7 +39,14 @@ from bot.ports import (
     PreApplication,
     PreApplicationDraft,
 )
-from bot.storage.engine import DEFAULT_URL, SQLITE_BEGIN, backend, create_engine
+from bot.storage.engine import (
+    DEFAULT_URL,
+    SQLITE_BEGIN,
+    SQLITE_BUSY_TIMEOUT_MS,
+    backend,
+    create_engine,
+    create_sqlite_engine,
+)
 from bot.storage.errors import StaleConversation
 from bot.storage.export import export_document
 from bot.storage.guard import holding_chat, refuse_nesting
@@ -36,7 +60,7 @@ from bot.storage.keys import (
     reference_year,
     utc_now,
 )
-from bot.storage.migrate import upgrade_engine
+from bot.storage.migrate import upgrade_connection, upgrade_engine
 from bot.storage.tables import (
     ConversationRow,
     EventRow,
@@ -74,10 +98,71 @@ _PRE_APPLICATION_COLUMNS = (
 )
 
 
+# The statements of every turn, built once: building one costs more than running it on SQLite.
+_CLAIM_UPDATE = {
+    "sqlite": sqlite.insert(ProcessedUpdateRow).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(ProcessedUpdateRow).on_conflict_do_nothing(),
+}
+_INSERT_CONVERSATION = {
+    "sqlite": sqlite.insert(ConversationRow).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(ConversationRow).on_conflict_do_nothing(),
+}
+_SELECT_CONVERSATION = select(
+    ConversationRow.state,
+    ConversationRow.tree_version,
+    ConversationRow.node,
+    ConversationRow.version,
+    ConversationRow.language,
+    ConversationRow.campaign,
+    ConversationRow.updated_at,
+).where(ConversationRow.chat_key == bindparam("b_chat_key"), ConversationRow.version > 0)
+_UPDATE_CONVERSATION = update(ConversationRow).where(
+    ConversationRow.chat_key == bindparam("b_chat_key"),
+    ConversationRow.version == bindparam("b_expected"),
+)
+_INSERT_EVENTS = insert(EventRow)
+_LOCK_CONVERSATION = (
+    select(ConversationRow.version)
+    .where(ConversationRow.chat_key == bindparam("b_chat_key"))
+    .with_for_update()
+)
+
+
+class LoopConnection:
+    """The part of `AsyncConnection` the store uses, over a synchronous SQLite connection.
+
+    Each call runs at once on the event loop's thread (see `create_sqlite_engine`).
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def sync(self) -> Connection:
+        """The synchronous connection (for Alembic)."""
+        return self._connection
+
+    @property
+    def dialect(self) -> Dialect:
+        """The connection's dialect."""
+        return self._connection.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """Run a statement."""
+        return self._connection.execute(statement, parameters)
+
+    async def scalar(self, statement: Executable, parameters: Any = None) -> Any:
+        """Run a statement; the first column of its first row."""
+        return self._connection.scalar(statement, parameters)
+
+
+Executor = AsyncConnection | LoopConnection
+
+
 class SqlChatSession:
     """One transaction on one conversation, whose lock `SqlStore.chat` already holds."""
 
-    def __init__(self, connection: AsyncConnection, chat_key: str, clock: Clock) -> None:
+    def __init__(self, connection: Executor, chat_key: str, clock: Clock) -> None:
         self._connection = connection
         self._chat_key = chat_key
         self._clock = clock
@@ -86,25 +171,13 @@ class SqlChatSession:
     async def claim_update(self, update_id: int) -> bool:
         """Record an update id; False when it was already processed (drop it)."""
         values = {"chat_key": self._chat_key, "update_id": update_id, "at": self._clock()}
-        result = await self._connection.execute(
-            _insert_ignoring_duplicates(self._dialect, ProcessedUpdateRow, values)
-        )
+        result = await self._connection.execute(_CLAIM_UPDATE[self._dialect], values)
         return result.rowcount == 1
 
     async def conversation(self) -> Conversation | None:
         """The stored conversation, if any."""
         row = (
-            await self._connection.execute(
-                select(
-                    ConversationRow.state,
-                    ConversationRow.tree_version,
-                    ConversationRow.node,
-                    ConversationRow.version,
-                    ConversationRow.language,
-                    ConversationRow.campaign,
-                    ConversationRow.updated_at,
-                ).where(ConversationRow.chat_key == self._chat_key, ConversationRow.version > 0)
-            )
+            await self._connection.execute(_SELECT_CONVERSATION, {"b_chat_key": self._chat_key})
         ).one_or_none()
         if row is None:
             return None
@@ -136,15 +209,14 @@ class SqlChatSession:
         }
         if conversation.version == 1:
             values["created_at"] = updated_at
-        # `chat()` inserted the row at version 0 if it was missing, so a save is an update.
-        result = await self._connection.execute(
-            update(ConversationRow)
-            .where(
-                ConversationRow.chat_key == self._chat_key,
-                ConversationRow.version == conversation.version - 1,
+        # On PostgreSQL `chat()` inserted the row at version 0 if it was missing, so a save is an
+        # update; on SQLite, where the database lock suffices, a first save inserts the row.
+        key = {"b_chat_key": self._chat_key, "b_expected": conversation.version - 1}
+        result = await self._connection.execute(_UPDATE_CONVERSATION, {**values, **key})
+        if result.rowcount != 1 and conversation.version == 1:
+            result = await self._connection.execute(
+                _INSERT_CONVERSATION[self._dialect], {**values, "chat_key": self._chat_key}
             )
-            .values(values)
-        )
         if result.rowcount != 1:
             stored = await self._connection.scalar(
                 select(ConversationRow.version).where(ConversationRow.chat_key == self._chat_key)
@@ -158,7 +230,7 @@ class SqlChatSession:
             return
         key = chat_hash(self._chat_key)
         await self._connection.execute(
-            insert(EventRow),
+            _INSERT_EVENTS,
             [
                 {"chat_hash": key, "kind": e.kind, "node": e.node, "detail": e.detail, "at": at}
                 for e in events
@@ -250,14 +322,26 @@ class SqlStore:
     """Durable storage on SQLAlchemy async; `connect` migrates the database first."""
 
     def __init__(
-        self, engine: AsyncEngine, *, clock: Clock = utc_now, lease: dt.timedelta = DEFAULT_LEASE
+        self,
+        engine: AsyncEngine | Engine,
+        *,
+        clock: Clock = utc_now,
+        lease: dt.timedelta = DEFAULT_LEASE,
     ) -> None:
+        """Use `engine`: asynchronous for PostgreSQL, `create_sqlite_engine`'s for SQLite."""
         self._engine = engine
         self._dialect = backend(engine.url)
         self._clock = clock
         self._lease = lease
-        # SQLite has one writer at a time: queue our own writers here rather than in busy-waits.
-        self._writer = asyncio.Lock() if self._dialect == "sqlite" else None
+        # SQLite: a writing and a reading connection, used on the loop's thread. Transactions of
+        # each queue on its lock (SQLite has one writer at a time, a connection one transaction);
+        # a read never waits for a write (WAL), so an export works inside a turn.
+        self._sqlite: Connection | None = None
+        self._reader: Connection | None = None
+        if isinstance(engine, Engine):
+            self._sqlite = engine.connect().execution_options(**{SQLITE_BEGIN: ""})
+        self._writing = asyncio.Lock()
+        self._reading = asyncio.Lock()
 
     @classmethod
     async def connect(
@@ -267,20 +351,36 @@ class SqlStore:
         clock: Clock = utc_now,
         lease: dt.timedelta = DEFAULT_LEASE,
     ) -> SqlStore:
-        """Open the database at `url` (SQLAlchemy async URL), migrated to the newest revision."""
-        engine = create_engine(url)
-        try:
-            await upgrade_engine(engine)
-        except BaseException:
-            await engine.dispose()
-            raise
-        log.info("store opened on %s", engine.dialect.name)
-        return cls(engine, clock=clock, lease=lease)
+        """Open the database at `url` (SQLAlchemy URL), migrated to the newest revision."""
+        if backend(url) == "sqlite":
+            store = cls(create_sqlite_engine(url), clock=clock, lease=lease)
+            try:
+                async with store._transaction() as connection:
+                    assert isinstance(connection, LoopConnection)
+                    upgrade_connection(connection.sync)
+            except BaseException:
+                await store.close()
+                raise
+        else:
+            engine = create_engine(url)
+            try:
+                await upgrade_engine(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
+            store = cls(engine, clock=clock, lease=lease)
+        log.info("store opened on %s", store._dialect)
+        return store
 
     @property
-    def engine(self) -> AsyncEngine:
-        """The engine (for health checks and tests)."""
+    def engine(self) -> AsyncEngine | Engine:
+        """The engine (for health checks)."""
         return self._engine
+
+    async def rows(self, statement: Executable) -> list[Row[Any]]:
+        """Run a read-only statement and return its rows (diagnostics and tests)."""
+        async with self._transaction(read_only=True) as connection:
+            return list((await connection.execute(statement)).all())
 
     @asynccontextmanager
     async def chat(self, chat_key: str) -> AsyncIterator[ChatSession]:
@@ -451,25 +551,52 @@ class SqlStore:
 
     async def close(self) -> None:
         """Release connections."""
-        await self._engine.dispose()
+        if isinstance(self._engine, Engine):
+            for connection in (self._sqlite, self._reader):
+                if connection is not None:
+                    connection.close()
+            self._engine.dispose()
+        else:
+            await self._engine.dispose()
 
     @asynccontextmanager
-    async def _transaction(self, *, read_only: bool = False) -> AsyncIterator[AsyncConnection]:
-        writer: AbstractAsyncContextManager[Any] = (
-            self._writer if self._writer is not None and not read_only else nullcontext()
-        )
-        async with writer, self._engine.connect() as connection:
-            if read_only and self._dialect == "sqlite":
-                connection = await connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})
-            async with connection.begin():
+    async def _transaction(self, *, read_only: bool = False) -> AsyncIterator[Executor]:
+        if self._sqlite is None:
+            assert isinstance(self._engine, AsyncEngine)
+            async with self._engine.connect() as connection, connection.begin():
                 yield connection
+            return
+        if read_only and self._engine.url.database not in (None, "", ":memory:"):
+            async with self._reading:
+                if self._reader is None:
+                    assert isinstance(self._engine, Engine)
+                    self._reader = self._engine.connect().execution_options(
+                        **{SQLITE_BEGIN: "BEGIN"}
+                    )
+                with self._reader.begin():  # a deferred BEGIN: a snapshot, no lock
+                    yield LoopConnection(self._reader)
+            return
+        # A write takes the database's write lock at once (BEGIN IMMEDIATE): no read-then-write
+        # upgrade can fail half-way.
+        async with self._writing:
+            sync = self._sqlite
+            await _begin_immediate(sync)
+            transaction = sync.begin()  # BEGIN already sent: SQLAlchemy sends nothing
+            try:
+                yield LoopConnection(sync)
+            except BaseException:
+                transaction.rollback()
+                raise
+            transaction.commit()
 
-    async def _lock(self, connection: AsyncConnection, chat_key: str) -> None:
-        # SQLite: BEGIN IMMEDIATE already holds the database's write lock. PostgreSQL: lock the
-        # conversation row, inserting it first (version 0) so a brand-new chat has a row to
-        # lock; a concurrent insert of the same key waits for ours to commit.
-        if self._dialect == "postgresql":
-            await connection.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'"))
+    async def _lock(self, connection: Executor, chat_key: str) -> None:
+        # SQLite: BEGIN IMMEDIATE already holds the database's write lock, and a first `save`
+        # inserts the row. PostgreSQL: lock the conversation row, inserting it first (version 0)
+        # so a brand-new chat has a row to lock; a concurrent insert of the same key waits for
+        # ours to commit.
+        if self._dialect == "sqlite":
+            return
+        await connection.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'"))
         now = self._clock()
         placeholder = {
             "chat_key": chat_key,
@@ -484,23 +611,29 @@ class SqlStore:
         }
         # A `forget` may delete the row between our insert and our lock: insert again.
         for _ in range(3):
-            await connection.execute(
-                _insert_ignoring_duplicates(self._dialect, ConversationRow, placeholder)
-            )
-            locked = await connection.scalar(
-                select(ConversationRow.version)
-                .where(ConversationRow.chat_key == chat_key)
-                .with_for_update()
-            )
+            await connection.execute(_INSERT_CONVERSATION[self._dialect], placeholder)
+            locked = await connection.scalar(_LOCK_CONVERSATION, {"b_chat_key": chat_key})
             if locked is not None:
                 return
         raise RuntimeError("could not lock the conversation (deleted again and again)")
 
 
-def _insert_ignoring_duplicates(dialect: str, table: Any, values: dict[str, Any]) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(table).values(values).on_conflict_do_nothing()
-    return sqlite.insert(table).values(values).on_conflict_do_nothing()
+async def _begin_immediate(connection: Connection) -> None:
+    """Take SQLite's write lock without blocking the loop: a busy database is retried later."""
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = 0.001
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            busy = error.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+            if not busy or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _pre_application(row: Row[Any]) -> PreApplication:
