@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_overall_per_second: float = Field(default=30.0, gt=0)
+    telegram_per_chat_burst: int = Field(default=3, ge=1, le=20)
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:

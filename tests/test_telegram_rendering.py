@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,7 +44,7 @@ async def test_one_busy_chat_never_holds_up_another() -> None:
 
     from bot.channels.telegram import Pace, Sender
 
-    sender = Sender(Pace(per_chat_interval=0.5, overall_per_second=1000))
+    sender = Sender(Pace(per_chat_interval=0.5, overall_per_second=1000, per_chat_burst=1))
     done: list[str] = []
 
     async def send(chat: int, name: str) -> None:
@@ -55,3 +56,59 @@ async def test_one_busy_chat_never_holds_up_another() -> None:
     await send(1, "a1")
     await asyncio.gather(send(1, "a2"), send(2, "b1"))
     assert done == ["a1", "b1", "a2"]  # b1 does not wait for chat 1's second
+
+
+async def test_a_chat_may_burst_a_few_messages_then_one_per_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from bot.channels import telegram
+    from bot.channels.telegram import Pace, Sender
+
+    clock = [100.0]
+
+    async def sleep(seconds: float) -> None:  # a virtual clock: sleeping moves it on
+        clock[0] += seconds
+
+    monkeypatch.setattr(telegram.asyncio, "sleep", sleep)
+    pace = Pace(per_chat_interval=1.0, overall_per_second=1000, per_chat_burst=3)
+    sender = Sender(pace, clock=lambda: clock[0])
+    sent: list[tuple[int, float]] = []
+
+    async def send(chat: int) -> None:
+        async def request() -> None:
+            sent.append((chat, clock[0]))
+
+        await sender.call(chat, request)
+
+    for _ in range(5):
+        await send(1)
+    await send(2)  # another chat has its own burst
+    assert [round(at - 100, 2) for chat, at in sent if chat == 1] == [0, 0, 0, 1, 2]
+    assert sent[-1][0] == 2 and round(sent[-1][1] - 100, 2) == 2
+    clock[0] += 10  # after a quiet moment the burst is available again
+    await asyncio.gather(send(1), send(1), send(1))
+    assert [round(at - 100, 2) for _, at in sent[-3:]] == [12, 12, 12]
+
+
+def test_short_lead_ins_join_the_next_message_and_nothing_else_does() -> None:
+    from bot.channels.telegram import merge_lead_ins
+    from bot.core.conversation import Place
+
+    question = Reply("Qui porte le projet ?", buttons=((Button("Une association", "q|a"),),))
+    noted = Reply("Noté : Arras (62).")
+    merged = merge_lead_ins([noted, question])
+    assert [r.text for r in merged] == ["Noté : Arras (62).\n\nQui porte le projet ?"]
+    assert merged[0].buttons == question.buttons
+
+    long_card = Reply("Fonds d'amorçage " * 40)  # over the lead-in length: a message of its own
+    pin = Reply("Comptoir d'Arras", place=Place("Comptoir", 50.29, 2.78, "Arras"))
+    assert merge_lead_ins([long_card, pin]) == [long_card, pin]
+    assert merge_lead_ins([noted, pin])[0].place == pin.place  # the text joins the pin's message
+    assert merge_lead_ins([pin, noted]) == [pin, noted]  # a pin is never merged into
+    toggle = Reply("Quelle aide ?", replaces_keyboard=True)
+    assert merge_lead_ins([noted, toggle]) == [noted, toggle]
+    huge = Reply("x" * (MAX_TEXT - 5), buttons=question.buttons)
+    assert merge_lead_ins([noted, huge]) == [noted, huge]  # would not fit in one message
+    assert merge_lead_ins([noted]) == [noted]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import html
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,15 +41,22 @@ MAX_TEXT = 4096
 MAX_ROW = 8
 MAX_BUTTONS = 100
 MAX_CALLBACK_BYTES = 64
+LEAD_IN = 300  # characters: a reply this short with nothing attached joins the next message
 EXPORT_FILENAME = "mes-donnees-comptoir.json"
 
 
 @dataclass(frozen=True)
 class Pace:
-    """Telegram's sending limits: about one message a second per chat, thirty overall."""
+    """Telegram's sending limits: about one message a second per chat, thirty overall.
+
+    Telegram tolerates short bursts in a chat (« we may allow short bursts that go over this
+    limit », Bots FAQ): up to `per_chat_burst` messages may go at once, then one every
+    `per_chat_interval` on average, so a turn's few messages are not spread over seconds.
+    """
 
     per_chat_interval: float = 1.0
     overall_per_second: float = 30.0
+    per_chat_burst: int = 3
     max_attempts: int = 8
     max_backoff: float = 30.0
 
@@ -64,19 +72,23 @@ class Sender:
     def __init__(self, pace: Pace, clock: Callable[[], float] = time.monotonic) -> None:
         self.pace = pace
         self.clock = clock
-        self._last: dict[int, float] = {}
+        # Per chat, the « theoretical arrival time » of the generic cell rate algorithm: a send
+        # may go `burst - 1` intervals ahead of it, and each send pushes it one interval on.
+        self._due: dict[int, float] = {}
         self._overall = asyncio.Lock()
         self._next_overall = 0.0
 
     async def _wait_turn(self, chat_id: int) -> None:
-        """Wait for this chat's slot (about 1 s after its last message), then a global slot.
+        """Wait for this chat's slot (bursts of a few, then about 1 s apart), then a global one.
 
         The per-chat wait happens outside the shared lock: one busy chat never delays the
         others. Only the short global spacing (1/30 s) is taken under the lock.
         """
-        chat_slot = self._last.get(chat_id, -1e9) + self.pace.per_chat_interval
-        self._last[chat_id] = max(chat_slot, self.clock())  # booked before sleeping: FIFO
-        wait = chat_slot - self.clock()
+        interval = self.pace.per_chat_interval
+        now = self.clock()
+        due = max(self._due.get(chat_id, now), now)
+        self._due[chat_id] = due + interval  # booked before sleeping: FIFO within the chat
+        wait = due - (max(1, self.pace.per_chat_burst) - 1) * interval - now
         if wait > 0:
             await asyncio.sleep(wait)
         async with self._overall:
@@ -85,10 +97,8 @@ class Sender:
                 await asyncio.sleep(wait)
             now = self.clock()
             self._next_overall = now + 1.0 / self.pace.overall_per_second
-        self._last[chat_id] = max(self._last[chat_id], now)
-        if len(self._last) > 50_000:  # keep only chats that still constrain the pace
-            horizon = now - self.pace.per_chat_interval
-            self._last = {c: t for c, t in self._last.items() if t > horizon}
+        if len(self._due) > 50_000:  # keep only chats that still constrain the pace
+            self._due = {c: t for c, t in self._due.items() if t > now}
 
     async def call(
         self, chat_id: int, request: Callable[[], Awaitable[T]], paced: bool = True
@@ -135,6 +145,39 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
+def merge_lead_ins(replies: Sequence[Reply], limit: int = LEAD_IN) -> list[Reply]:
+    """Join each short plain reply (« Noté : Arras ») to the message that follows it.
+
+    One message instead of two: one notification for the citizen, one call fewer under
+    Telegram's per-chat pace. Only a short text with nothing attached is joined, and only
+    when the joined text still fits in one message.
+    """
+    merged: list[Reply] = []
+    pending: Reply | None = None
+    for reply in replies:
+        if pending is not None:
+            text = f"{pending.text.rstrip()}\n\n{reply.text.lstrip()}"
+            if reply.replaces_keyboard or len(html.escape(text, quote=False)) > MAX_TEXT:
+                merged.append(pending)
+            else:
+                reply = dataclasses.replace(reply, text=text)
+            pending = None
+        plain = not (
+            reply.buttons
+            or reply.place
+            or reply.location_button
+            or reply.replaces_keyboard
+            or reply.document
+        )
+        if plain and len(reply.text) <= limit:
+            pending = reply
+        else:
+            merged.append(reply)
+    if pending is not None:
+        merged.append(pending)
+    return merged
+
+
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     """Inline keyboard of a reply: at most 8 buttons a row and 100 in all, data ≤ 64 bytes."""
     rows: list[list[InlineKeyboardButton]] = []
@@ -164,6 +207,13 @@ class TelegramChannel:
         self._waiting: dict[int, int] = {}
         self._keyboards: OrderedDict[int, int] = OrderedDict()  # chat → message with buttons
         self._seen: OrderedDict[int, None] = OrderedDict()  # recent update ids (webhook retries)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a best-effort call without waiting for it (a reference is kept until it ends)."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- application ------------------------------------------------------------------------
 
@@ -198,8 +248,8 @@ class TelegramChannel:
         async with self._chat_lock(chat.id):
             query = update.callback_query
             bot = context.bot
-            if query is not None:
-                await self._answer_callback(bot, chat.id, query.id)
+            if query is not None:  # answered alongside the turn: the reply need not wait for it
+                self._background(self._answer_callback(bot, chat.id, query.id))
             if chat.type != ChatType.PRIVATE:
                 return  # groups are for advisors, not for the qualification conversation
             inbound = self.inbound(update)
@@ -278,7 +328,7 @@ class TelegramChannel:
         """Send replies: edits in place, keyboards, location button, venues, documents."""
         if edit_id is not None and not any(r.replaces_keyboard for r in replies):
             await self._remove_keyboard(bot, chat_id, edit_id)
-        for reply in replies:
+        for reply in merge_lead_ins(replies):
             if reply.replaces_keyboard and edit_id is not None:
                 await self._edit_keyboard(bot, chat_id, edit_id, reply)
                 continue

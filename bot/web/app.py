@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 OUTBOX_PERIOD = 1.0
+CONCURRENT_UPDATES = 4096
 
 SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", Service)
@@ -68,7 +69,9 @@ async def _telegram(app: web.Application) -> AsyncIterator[None]:
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_url.replace("/bot", "/file/bot"))
-        .concurrent_updates(256)
+        # Our per-chat lock keeps each chat's order; a handler waiting for its chat's sending
+        # pace must not keep other chats' updates waiting for a free slot.
+        .concurrent_updates(CONCURRENT_UPDATES)
         .request(AiohttpRequest(connection_pool_size=256))
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
     )
@@ -79,6 +82,7 @@ async def _telegram(app: web.Application) -> AsyncIterator[None]:
     pace = Pace(
         per_chat_interval=settings.telegram_per_chat_interval,
         overall_per_second=settings.telegram_overall_per_second,
+        per_chat_burst=settings.telegram_per_chat_burst,
     )
     channel = TelegramChannel(service, service.engine.dialog.commands, pace)
     channel.install(application)

@@ -451,6 +451,7 @@ class Outcome:
     steady: float | None  # updates/s while every citizen was in a conversation
     ceiling: float  # updates/s an instant bot would see, given think times and pacing
     latencies: list[float]  # ms, update → first visible reply
+    by_step: dict[int, list[float]]  # the same, per step of the script
     unanswered: int
     cpu_ms: float  # bot process CPU per update
     load_share: float  # this process's CPU / busy time (fake + citizens)
@@ -473,14 +474,18 @@ def _p99(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
 
 
-def _analyse(fake: Any, tally: _Tally) -> tuple[list[float], int, float, float]:
-    """Latencies (ms), updates without a reply, last reply time, mandatory pacing (s)."""
+def _analyse(
+    fake: Any, tally: _Tally
+) -> tuple[list[float], int, float, float, dict[int, list[float]]]:
+    """Latencies (ms), updates without a reply, last reply time, mandatory pacing (s), and the
+    latencies of each step of the script."""
     replies: dict[int, list[float]] = {}
     for call in fake.calls:
         chat = call.params.get("chat_id")
         if call.method in REPLY_METHODS and call.response_status == 200 and chat in tally.updates:
             replies.setdefault(chat, []).append(call.at)
     latencies: list[float] = []
+    by_step: dict[int, list[float]] = {}
     unanswered, last, pacing = 0, 0.0, 0.0
     for chat, times in tally.updates.items():
         answers = sorted(replies.get(chat, []))
@@ -492,11 +497,12 @@ def _analyse(fake: Any, tally: _Tally) -> tuple[list[float], int, float, float]:
             end = bisect.bisect_left(answers, following)
             if first < end:
                 latencies.append((answers[first] - sent) * 1000)
+                by_step.setdefault(index, []).append(latencies[-1])
                 # Telegram's per-chat interval between the paced calls of one turn.
                 pacing += (end - first - 1) * PER_CHAT_INTERVAL
             else:
                 unanswered += 1
-    return latencies, unanswered, last, pacing
+    return latencies, unanswered, last, pacing, by_step
 
 
 async def _measure(
@@ -555,7 +561,7 @@ async def _measure(
         stop.set()
         await sampler
 
-    latencies, unanswered, last, _ = _analyse(fake, tally)
+    latencies, unanswered, last, _, by_step = _analyse(fake, tally)
     updates = sum(len(times) for times in tally.updates.values())
     first = min((times[0] for times in tally.updates.values() if times), default=last)
     busy = max(last - first, 1e-9)
@@ -578,6 +584,7 @@ async def _measure(
         steady=steady,
         ceiling=ceiling,
         latencies=latencies,
+        by_step=by_step,
         unanswered=unanswered,
         cpu_ms=(cpu_end - cpu_start) * 1000 / max(1, updates),
         load_share=load_cpu / busy,
@@ -637,6 +644,10 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
         needed = math.ceil(200 / run.ceiling * run.citizens)
         reach = f"; 200/s would take ≥ {needed} citizens at this pace"
     small = "; scaled from few conversations: noisy" if run.peak_active < 200 else ""
+    slowest = "none"
+    if run.by_step:
+        step = max(run.by_step, key=lambda index: _p99(run.by_step[index]))
+        slowest = f"« {QUALIFICATION[step][1][:20]} » p99 {_p99(run.by_step[step]):.0f} ms"
     rows: list[Row] = [
         (
             f"{name}: updates/s, {run.citizens} conversations",
@@ -654,7 +665,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
             "< 100 ms",
             _status(p99 < 100),
             f"median {median:.1f} ms over {len(run.latencies)} updates; "
-            f"load generator at {run.load_share:.0%} of a core",
+            f"slowest step: {slowest}; load generator at {run.load_share:.0%} of a core",
         ),
     ]
     if echo is not None:
