@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -53,6 +54,11 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     store = await SqlStore.connect(settings.database_url)
     app[STORE] = store
     app[SERVICE] = Service(Engine(dialog, catalog), store)
+    # The knowledge base and the geography are about a million long-lived objects: out of the
+    # garbage collector's sight, a full collection no longer stalls every conversation for
+    # 100 ms and more (measured by `make bench`).
+    gc.collect()
+    gc.freeze()
     yield
     await store.close()
 
