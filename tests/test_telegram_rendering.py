@@ -28,7 +28,7 @@ def test_keyboards_keep_to_8_a_row_and_100_in_all() -> None:
     row = tuple(Button(f"Choix {i}", f"n|{i}") for i in range(150))
     markup = keyboard(Reply("?", buttons=(row,)))
     assert markup is not None
-    rows = markup.inline_keyboard
+    rows = markup["inline_keyboard"]
     assert all(len(r) <= 8 for r in rows)
     assert sum(len(r) for r in rows) == 100
 
@@ -36,7 +36,7 @@ def test_keyboards_keep_to_8_a_row_and_100_in_all() -> None:
 def test_buttons_whose_data_is_too_long_are_never_sent() -> None:
     markup = keyboard(Reply("?", buttons=((Button("ok", "n|ok"), Button("é" * 40, "é" * 40)),)))
     assert markup is not None
-    assert [b.callback_data for r in markup.inline_keyboard for b in r] == ["n|ok"]
+    assert [b["callback_data"] for r in markup["inline_keyboard"] for b in r] == ["n|ok"]
 
 
 async def test_one_busy_chat_never_holds_up_another() -> None:

@@ -14,21 +14,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Seque
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from telegram import (
-    Bot,
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    Message,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from telegram import Bot, BotCommand, Update
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
+from bot.channels.http import api_call
 from bot.core.conversation import ChatRef, Inbound, Language, Location, Reply
 from bot.core.dialogs import Command
 from bot.service import Service
@@ -178,20 +169,18 @@ def merge_lead_ins(replies: Sequence[Reply], limit: int = LEAD_IN) -> list[Reply
     return merged
 
 
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    """Inline keyboard of a reply: at most 8 buttons a row and 100 in all, data ≤ 64 bytes."""
-    rows: list[list[InlineKeyboardButton]] = []
+def keyboard(reply: Reply) -> dict[str, Any] | None:
+    """Inline keyboard of a reply (Bot API JSON): ≤ 8 buttons a row, ≤ 100 in all, data ≤ 64 B."""
+    rows: list[list[dict[str, str]]] = []
     count = 0
     for row in reply.buttons:
         usable = [b for b in row if 0 < len(b.data.encode()) <= MAX_CALLBACK_BYTES]
         for start in range(0, len(usable), MAX_ROW):
             chunk = usable[start : start + MAX_ROW][: MAX_BUTTONS - count]
             if chunk:
-                rows.append(
-                    [InlineKeyboardButton(b.label[:64], callback_data=b.data) for b in chunk]
-                )
+                rows.append([{"text": b.label[:64], "callback_data": b.data} for b in chunk])
                 count += len(chunk)
-    return InlineKeyboardMarkup(rows) if rows else None
+    return {"inline_keyboard": rows} if rows else None
 
 
 class TelegramChannel:
@@ -336,24 +325,21 @@ class TelegramChannel:
 
     async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> None:
         chunks = split_text(html.escape(reply.text, quote=False))
-        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
         markup = keyboard(reply)
+        inline = markup is not None
         if reply.location_button:
-            markup = ReplyKeyboardMarkup(
-                [[KeyboardButton(reply.location_button[:64], request_location=True)]],
-                one_time_keyboard=True,
-                resize_keyboard=True,
-            )
+            location = {"text": reply.location_button[:64], "request_location": True}
+            markup = {"keyboard": [[location]], "one_time_keyboard": True, "resize_keyboard": True}
         if markup is not None and self._keyboards.get(chat_id) is not None:
             await self._remove_keyboard(bot, chat_id, self._keyboards[chat_id])
-        message: Message | None = None
+        message: dict[str, Any] | None = None
         for index, chunk in enumerate(chunks):
             message = await self._deliver(
                 chat_id,
                 self._message(bot, chat_id, chunk, markup if index == len(chunks) - 1 else None),
             )
-        if message is not None and isinstance(markup, InlineKeyboardMarkup):
-            self._keyboards[chat_id] = message.message_id
+        if message is not None and inline:
+            self._keyboards[chat_id] = int(message["message_id"])
             self._keyboards.move_to_end(chat_id)
             while len(self._keyboards) > 100_000:
                 self._keyboards.popitem(last=False)
@@ -373,14 +359,16 @@ class TelegramChannel:
 
     @staticmethod
     def _message(
-        bot: Bot,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None,
-    ) -> Callable[[], Awaitable[Message]]:
+        bot: Bot, chat_id: int, text: str, markup: dict[str, Any] | None
+    ) -> Callable[[], Awaitable[Any]]:
         """A send request bound to its arguments, so that a retry sends the same message."""
-        return lambda: bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+        return lambda: api_call(
+            bot,
+            "sendMessage",
+            chat_id=chat_id,
+            text=text,
+            parse_mode=ParseMode.HTML.value,
+            reply_markup=markup,
         )
 
     async def _deliver(self, chat_id: int, request: Callable[[], Awaitable[T]]) -> T | None:
@@ -395,7 +383,13 @@ class TelegramChannel:
         with contextlib.suppress(BadRequest):  # « message is not modified » after a double tap
             await self.sender.call(
                 chat_id,
-                lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=markup),
+                lambda: api_call(
+                    bot,
+                    "editMessageReplyMarkup",
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=markup,
+                ),
             )
 
     async def _remove_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
@@ -404,5 +398,7 @@ class TelegramChannel:
         with contextlib.suppress(BadRequest):  # already without buttons
             await self.sender.call(
                 chat_id,
-                lambda: bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None),
+                lambda: api_call(
+                    bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id
+                ),
             )
