@@ -55,6 +55,7 @@ def test_only_config_reads_the_environment() -> None:
 
 
 def test_a_channel_never_imports_another_channel() -> None:
+    # A channel's own helper modules carry its name as a prefix (telegram_http.py).
     channels = CORE.parent / "channels"
     names = {path.stem for path in channels.glob("*.py")} - {"__init__"}
     for path in sorted(channels.glob("*.py")):
@@ -63,7 +64,8 @@ def test_a_channel_never_imports_another_channel() -> None:
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
             if isinstance(node, ast.ImportFrom) and node.module
         }
-        others = {f"bot.channels.{name}" for name in names - {path.stem}}
+        channel = path.stem.split("_")[0]
+        others = {f"bot.channels.{name}" for name in names if name.split("_")[0] != channel}
         assert not imported & others, path.name
 
 

@@ -19,7 +19,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.http import api_call
+from bot.channels.telegram_http import api_call
 from bot.core.conversation import ChatRef, Inbound, Language, Location, Reply
 from bot.core.dialogs import Command
 from bot.service import Service

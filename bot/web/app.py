@@ -13,8 +13,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
-from bot.channels.http import AiohttpRequest
 from bot.channels.telegram import CHANNEL, Pace, TelegramChannel
+from bot.channels.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.core.catalog import Catalog
 from bot.core.dialogs import load_dialog
