@@ -633,6 +633,13 @@ def _echo_rows(echo: Outcome) -> list[Row]:
 
 def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row]:
     name = f"telegram {backend}"
+    # The issue sets the targets on SQLite; PostgreSQL (its server on the same two cores as
+    # the bot and the load) is measured and printed against them, for information.
+    targeted = backend == "SQLite"
+
+    def status(ok: bool) -> str:
+        return _status(ok) if targeted else ("ok" if ok else "info")
+
     median = statistics.median(run.latencies) if run.latencies else float("nan")
     p99 = _p99(run.latencies)
     # The target's condition is 500 open conversations: the rate while all were in.
@@ -649,7 +656,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
             f"{name}: updates/s, {run.citizens} conversations",
             f"{rate:.0f}/s",
             "≥ 200/s (500 conv.)",
-            _status(rate >= 200 and run.citizens >= 500),
+            status(rate >= 200 and run.citizens >= 500),
             f"{where}; {run.updates} updates in {run.busy:.0f} s ({run.rate:.0f}/s with ramp-up "
             f"and ramp-down); {run.complete} of {run.conversations} conversations "
             f"complete{incomplete}; {run.citizens} citizens thinking 1–3 s offer ≤ "
@@ -661,7 +668,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
             f"{name}: update→first reply p99",
             f"{p99:.0f} ms",
             "< 100 ms",
-            _status(p99 < 100),
+            status(p99 < 100),
             f"median {median:.1f} ms over {len(run.latencies)} updates; "
             f"slowest step: {slowest}; load generator at {run.load_share:.0%} of a core",
         ),
@@ -673,7 +680,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
                 f"{name}: CPU per update",
                 f"{run.cpu_ms:.2f} ms ({ratio:.1f}× echo)",
                 "≤ 2× echo",
-                _status(ratio <= 2),
+                status(ratio <= 2),
                 f"echo bot {echo.cpu_ms:.2f} ms; bot process only"
                 + ("; the database server's CPU not counted" if backend != "SQLite" else ""),
             )
@@ -683,7 +690,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
             f"{name}: RSS per 1,000 active conversations",
             f"{run.rss_per_thousand:.1f} MB",
             "< 20 MB",
-            _status(run.rss_per_thousand < 20),
+            status(run.rss_per_thousand < 20),
             f"idle-loaded {run.idle_mb:.0f} MB → {run.loaded_mb:.0f} MB with "
             f"{run.peak_active} active, scaled; peak RSS {run.peak_mb:.0f} MB{small}",
         )
