@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
@@ -23,8 +22,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.engine import Connection
 
 from bot.core.conversation import Event
 from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDraft, Store
@@ -40,6 +38,7 @@ from bot.storage.memory import MemoryStore
 from bot.storage.migrate import alembic_config, current_revision, head, upgrade
 from bot.storage.sql import DEFAULT_LEASE, SqlStore
 from bot.storage.tables import Base, PreApplicationRow
+from tests.postgres import fresh_database
 
 POSTGRES_URL = os.environ.get("COMPTOIR_TEST_POSTGRES_URL", "")
 WITH_POSTGRES = pytest.param(
@@ -89,29 +88,12 @@ class Database:
 
 
 @asynccontextmanager
-async def fresh_postgres_database() -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database for one test, dropped afterwards (even if in use)."""
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    name = f"comptoir_test_{uuid.uuid4().hex[:16]}"
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
-@asynccontextmanager
 async def empty_database(kind: str, folder: Path) -> AsyncIterator[str]:
     """The URL of an empty SQLite or PostgreSQL database."""
     if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{folder / 'comptoir.sqlite3'}"
     else:
-        async with fresh_postgres_database() as url:
+        async with fresh_database(POSTGRES_URL) as url:
             yield url
 
 

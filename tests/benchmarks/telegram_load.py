@@ -593,26 +593,6 @@ async def _measure(
     )
 
 
-@asynccontextmanager
-async def _fresh_postgres(url: str) -> AsyncIterator[str]:
-    """A new PostgreSQL database for this run, dropped afterwards."""
-    from sqlalchemy import make_url
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"comptoir_bench_{uuid.uuid4().hex[:12]}"
-    try:
-        async with admin.connect() as connection:
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield make_url(url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as connection:
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
-
-
 def _status(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -736,7 +716,9 @@ async def bench_telegram(rows_append: Callable[[Row], object], citizens: int | N
             )
             return
         try:
-            async with _fresh_postgres(postgres) as url:
+            from tests.postgres import fresh_database
+
+            async with fresh_database(postgres, "comptoir_bench") as url:
                 run = await _measure(
                     "comptoir", QUALIFICATION, citizens, rounds, url, limit, folder
                 )
