@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.core.catalog import DEFAULT_KNOWLEDGE, Catalog
+from tests.fakes.telegram import FakeTelegram
 
 # httpx (under python-telegram-bot) honours proxy variables: tests talk to loopback only.
-os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # With warnings as errors, PTB must hand out RetryAfter delays as timedeltas.
-os.environ.setdefault("PTB_TIMEDELTA", "1")
+os.environ["PTB_TIMEDELTA"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -32,3 +33,10 @@ def knowledge_copy(tmp_path: Path) -> Iterator[Path]:
     shutil.copytree(DEFAULT_KNOWLEDGE, target, ignore=shutil.ignore_patterns("geo"))
     (target / "geo").symlink_to(DEFAULT_KNOWLEDGE / "geo")
     yield target
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API on loopback, for a bot with its default token (FAKE_TOKEN)."""
+    async with FakeTelegram() as fake:
+        yield fake

@@ -25,24 +25,10 @@ from telegram.error import (
 )
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from tests.fakes.telegram import FAKE_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram, HtmlError, parse_html
 
-TOKEN = "123:ABC"
 CHAT = 4242
-
-
-@pytest.fixture(autouse=True)
-def _telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # httpx honours proxy variables; PTB warns on int retry_after unless PTB_TIMEDELTA is set.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        yield fake
 
 
 @pytest.fixture

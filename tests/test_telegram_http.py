@@ -11,24 +11,11 @@ from telegram.error import BadRequest, RetryAfter
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.channels.telegram_http import AiohttpRequest, api_call
+from tests.fakes.telegram import FAKE_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram
 
-TOKEN = "123:ABC"
 CHAT = 4242
 KEYBOARD = {"inline_keyboard": [[{"text": "Oui", "callback_data": "q|oui"}]]}
-
-
-@pytest.fixture(autouse=True)
-def _telegram_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(token=TOKEN) as fake:
-        yield fake
 
 
 @pytest.fixture(params=["aiohttp", "httpx"])

@@ -585,12 +585,15 @@ def _inline_keyboard(markup: Any) -> JSON | None:
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 
+FAKE_TOKEN = "123:ABC"  # a well-formed token for tests that need no particular one
+
+
 class FakeTelegram:
     """A Telegram Bot API server for tests: serves the bot, records, injects faults, plays users."""
 
     def __init__(
         self,
-        token: str = "123:ABC",
+        token: str = FAKE_TOKEN,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
