@@ -53,12 +53,7 @@ async def upgrade(url: str) -> None:
 async def upgrade_engine(engine: AsyncEngine) -> None:
     """Like `upgrade`, on an engine the caller keeps (one transaction, serialised)."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
-
-
-def upgrade_connection(connection: Connection) -> None:
-    """Like `upgrade`, inside a transaction the caller holds on a synchronous connection."""
-    _upgrade(connection)
+        await connection.run_sync(upgrade_connection)
 
 
 async def current_revision(url: str) -> str | None:
@@ -76,7 +71,8 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _upgrade(connection: Connection) -> None:
+def upgrade_connection(connection: Connection) -> None:
+    """Like `upgrade`, inside a transaction the caller holds on a synchronous connection."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     config = alembic_config()
