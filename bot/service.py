@@ -18,7 +18,7 @@ from bot.ports import ChatSession, Conversation, OutboxMessage, PreApplicationDr
 log = logging.getLogger(__name__)
 REPLIES = "replies"  # outbox kind: replies that must reach a citizen
 SYSTEM_CHAT = "system:notices"
-Working = Callable[[], Awaitable[None]]
+Working = Callable[[], None]  # must return at once: the turn's transaction is open
 Deliver = Callable[[str, list[Reply]], Awaitable[None]]
 RETENTION = dt.timedelta(days=365)
 # A conversation left this long before its end counts as abandoned at the node it stood on.
@@ -42,14 +42,14 @@ class Service:
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._queued: set[str] = set()  # channels with durable replies queued by this process
-        self._hints: set[asyncio.Task[None]] = set()
 
     async def handle(self, inbound: Inbound, working: Working | None = None) -> list[Reply]:
         """Process one inbound message; a repeated update id returns no reply.
 
         Durable replies (a filing confirmation) are not returned: they wait in the outbox,
         written in the same transaction, until `deliver` hands them to the channel.
-        `working` is called when the answer will run the match, for a « typing… » hint.
+        `working` is called when the answer will run the match, for a « typing… » hint; it
+        must not block (a channel sends its hint in the background).
         """
         key = inbound.chat.key
         lock = self._locks.setdefault(key, asyncio.Lock())
@@ -75,7 +75,7 @@ class Service:
                 idle = (now - (stored.updated_at or now)).days
                 await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
             if working is not None and self.engine.about_to_match(state):
-                self._hint(working)  # not awaited: the transaction never waits on a channel
+                working()
             turn = self.engine.advance(state, inbound, context)
             replies = list(turn.replies)
             kinds = {effect.kind for effect in turn.effects}
@@ -98,19 +98,6 @@ class Service:
         if "forget" in kinds:
             await self._forget(key, now)
         return replies
-
-    def _hint(self, working: Working) -> None:
-        """Run a channel's « working… » hint in the background (best effort)."""
-
-        async def hint() -> None:
-            try:
-                await working()
-            except Exception:
-                log.warning("the « working » hint failed", exc_info=True)
-
-        task = asyncio.create_task(hint())
-        self._hints.add(task)
-        task.add_done_callback(self._hints.discard)
 
     async def _forget(self, key: str, now: dt.datetime) -> None:
         """Delete a citizen's data; counters holding one of their leads are told."""

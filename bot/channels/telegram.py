@@ -199,7 +199,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _background(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run a best-effort call without waiting for it (a reference is kept until it ends)."""
+        """Run a best-effort call (it handles its own errors) without waiting for it."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -242,7 +242,9 @@ class TelegramChannel:
             if chat.type != ChatType.PRIVATE:
                 return  # groups are for advisors, not for the qualification conversation
             inbound = self.inbound(update)
-            replies = await self.service.handle(inbound, working=lambda: self._typing(bot, chat.id))
+            replies = await self.service.handle(
+                inbound, working=lambda: self._background(self._typing(bot, chat.id))
+            )
             edit_id = query.message.message_id if query is not None and query.message else None
             if edit_id is None and chat.id in self._keyboards:  # answered by typing
                 await self._remove_keyboard(bot, chat.id, self._keyboards[chat.id])
@@ -379,8 +381,19 @@ class TelegramChannel:
             return None
 
     async def _edit_keyboard(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
-        markup = keyboard(reply)
-        with contextlib.suppress(BadRequest):  # « message is not modified » after a double tap
+        await self._set_keyboard(bot, chat_id, message_id, keyboard(reply))
+
+    async def _remove_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        if self._keyboards.get(chat_id) == message_id:
+            del self._keyboards[chat_id]
+        await self._set_keyboard(bot, chat_id, message_id, None)
+
+    async def _set_keyboard(
+        self, bot: Bot, chat_id: int, message_id: int, markup: dict[str, Any] | None
+    ) -> None:
+        """Redraw (or, with None, remove) a message's inline keyboard."""
+        # BadRequest: « message is not modified » after a double tap, or already without buttons.
+        with contextlib.suppress(BadRequest):
             await self.sender.call(
                 chat_id,
                 lambda: api_call(
@@ -389,16 +402,5 @@ class TelegramChannel:
                     chat_id=chat_id,
                     message_id=message_id,
                     reply_markup=markup,
-                ),
-            )
-
-    async def _remove_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
-        if self._keyboards.get(chat_id) == message_id:
-            del self._keyboards[chat_id]
-        with contextlib.suppress(BadRequest):  # already without buttons
-            await self.sender.call(
-                chat_id,
-                lambda: api_call(
-                    bot, "editMessageReplyMarkup", chat_id=chat_id, message_id=message_id
                 ),
             )
