@@ -52,3 +52,7 @@ class NestedTransaction(RuntimeError):
             "lock that block holds; call it after the block ends"
         )
         self.operation = operation
+
+
+class MissingSecret(RuntimeError):
+    """A secret the deployment must provide is missing or too weak."""

@@ -1,27 +1,10 @@
-"""What every store shares: the clock, the event pseudonym of a chat, references, the lease."""
+"""What every store shares: references of pre-applications, aware instants, JSON copies."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Callable
 from typing import Any
-
-Clock = Callable[[], dt.datetime]
-
-# How long a message handed out by `due` stays hidden from other workers before a retry.
-DEFAULT_LEASE = dt.timedelta(minutes=2)
-
-
-def utc_now() -> dt.datetime:
-    """The current time, timezone-aware in UTC (the stores' default clock)."""
-    return dt.datetime.now(dt.UTC)
-
-
-def chat_hash(chat_key: str) -> str:
-    """The SHA-256 hex digest under which a chat's events are logged (never the raw key)."""
-    return hashlib.sha256(chat_key.encode("utf-8")).hexdigest()
 
 
 def reference(year: int, number: int) -> str:
@@ -45,3 +28,9 @@ def json_copy(value: dict[str, Any]) -> dict[str, Any]:
     """A deep copy through JSON, so a fake store refuses what a JSON column would refuse."""
     copied: dict[str, Any] = json.loads(json.dumps(value, allow_nan=False))
     return copied
+
+
+def check_same_chat(session_key: str, record_key: str) -> None:
+    """Refuse a record of another chat than the session's."""
+    if record_key != session_key:
+        raise ValueError("record belongs to another chat than the session's")

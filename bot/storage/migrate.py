@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.engine import SQLITE_BEGIN, create_engine
+from bot.storage.connection import SQLITE_BEGIN, create_engine
 from bot.storage.errors import DatabaseTooNew
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -106,7 +107,7 @@ class ReferenceCounterRow(Base):
 
 
 class PreApplicationRow(Base):
-    """A filed pre-application; `chat_key` is NULL and `contact` empty once anonymised."""
+    """A filed pre-application; once anonymised: no chat key, contact, idea or assessment."""
 
     __tablename__ = "pre_applications"
     __table_args__ = (
@@ -119,18 +120,21 @@ class PreApplicationRow(Base):
     chat_key: Mapped[str | None]
     idempotency_key: Mapped[str]
     profile: Mapped[dict[str, Any]] = mapped_column(Json)
+    idea: Mapped[str | None] = mapped_column(Text)
+    assessment: Mapped[list[Any] | None] = mapped_column(Json)
     match_snapshot: Mapped[dict[str, Any]] = mapped_column(Json)
     contact: Mapped[dict[str, Any]] = mapped_column(Json)
     consent_at: Mapped[dt.datetime]
     consent_version: Mapped[str]
     counter_id: Mapped[str | None]
+    campaign: Mapped[str | None]
     status: Mapped[str] = mapped_column(default="nouvelle", server_default="nouvelle")
     created_at: Mapped[dt.datetime]
     anonymised_at: Mapped[dt.datetime | None]
 
 
 class EventRow(Base):
-    """An append-only event, keyed by the SHA-256 of the chat key (never the key itself)."""
+    """An append-only event, keyed by the chat's pseudonym (a keyed hash, never the key)."""
 
     __tablename__ = "events"
     __table_args__ = (Index(None, "chat_hash"), Index(None, "at"))
@@ -144,10 +148,13 @@ class EventRow(Base):
 
 
 class OutboxRow(Base):
-    """A notification waiting for delivery, with its retry schedule."""
+    """A message waiting for delivery, with its retry schedule; `dead_at` once given up."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "delivered_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index(None, "delivered_at", "next_attempt_at"),
+        Index(None, "recipient", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str]
@@ -157,3 +164,5 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[dt.datetime]
     delivered_at: Mapped[dt.datetime | None]
+    dead_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None]

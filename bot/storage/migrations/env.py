@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.storage.engine import create_engine
+from bot.storage.connection import create_engine
 from bot.storage.tables import Base
 
 config = context.config

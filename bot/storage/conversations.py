@@ -1,0 +1,295 @@
+"""The citizen's turn in SQL: one transaction locked on the chat, with everything it writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.core.conversation import Event
+from bot.core.filing import Filing
+from bot.services.clock import Clock, utc_now
+from bot.services.ports import ChatSession, Conversation, Forgotten, Notice, PreApplication
+from bot.storage.connection import LOCK_TIMEOUT, Executor, SqlDatabase
+from bot.storage.errors import StaleConversation
+from bot.storage.guard import holding_chat
+from bot.storage.keys import aware, check_same_chat, reference, reference_year
+from bot.storage.pseudonyms import Pseudonyms
+from bot.storage.records import conversation, filing_columns, pre_application
+from bot.storage.tables import (
+    ConversationRow,
+    EventRow,
+    OutboxRow,
+    PreApplicationRow,
+    ProcessedUpdateRow,
+    ReferenceCounterRow,
+)
+
+REPLY = "reply"
+
+# The statements of every turn, built once: building one costs more than running it on SQLite.
+_CLAIM_UPDATE = {
+    "sqlite": sqlite.insert(ProcessedUpdateRow).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(ProcessedUpdateRow).on_conflict_do_nothing(),
+}
+_INSERT_CONVERSATION = {
+    "sqlite": sqlite.insert(ConversationRow).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(ConversationRow).on_conflict_do_nothing(),
+}
+_SELECT_CONVERSATION = select(
+    ConversationRow.state,
+    ConversationRow.tree_version,
+    ConversationRow.node,
+    ConversationRow.version,
+    ConversationRow.language,
+    ConversationRow.campaign,
+    ConversationRow.updated_at,
+).where(ConversationRow.chat_key == bindparam("b_chat_key"), ConversationRow.version > 0)
+_UPDATE_CONVERSATION = update(ConversationRow).where(
+    ConversationRow.chat_key == bindparam("b_chat_key"),
+    ConversationRow.version == bindparam("b_expected"),
+)
+_INSERT_EVENTS = insert(EventRow)
+_INSERT_NOTICES = insert(OutboxRow)
+_UNDELIVERED = select(func.count()).where(
+    OutboxRow.recipient == bindparam("b_recipient"),
+    OutboxRow.kind == REPLY,
+    OutboxRow.delivered_at.is_(None),
+    OutboxRow.dead_at.is_(None),
+)
+_LOCK_CONVERSATION = (
+    select(ConversationRow.version)
+    .where(ConversationRow.chat_key == bindparam("b_chat_key"))
+    .with_for_update()
+)
+PRE_APPLICATION_COLUMNS = (
+    PreApplicationRow.reference,
+    PreApplicationRow.chat_key,
+    PreApplicationRow.idempotency_key,
+    PreApplicationRow.profile,
+    PreApplicationRow.idea,
+    PreApplicationRow.assessment,
+    PreApplicationRow.match_snapshot,
+    PreApplicationRow.contact,
+    PreApplicationRow.consent_at,
+    PreApplicationRow.consent_version,
+    PreApplicationRow.counter_id,
+    PreApplicationRow.campaign,
+    PreApplicationRow.status,
+    PreApplicationRow.created_at,
+)
+
+
+class SqlChatSession:
+    """One transaction on one conversation, whose lock `SqlConversations.chat` already holds."""
+
+    def __init__(
+        self, connection: Executor, chat_key: str, clock: Clock, pseudonyms: Pseudonyms
+    ) -> None:
+        self._connection = connection
+        self._chat_key = chat_key
+        self._clock = clock
+        self._pseudonyms = pseudonyms
+        self._dialect = connection.dialect.name
+
+    async def claim_update(self, update_id: int) -> bool:
+        """Record an update id; False when it was already processed (drop it)."""
+        values = {"chat_key": self._chat_key, "update_id": update_id, "at": self._clock()}
+        result = await self._connection.execute(_CLAIM_UPDATE[self._dialect], values)
+        return result.rowcount == 1
+
+    async def conversation(self) -> Conversation | None:
+        """The stored conversation, if any."""
+        result = await self._connection.execute(
+            _SELECT_CONVERSATION, {"b_chat_key": self._chat_key}
+        )
+        row = result.one_or_none()
+        return None if row is None else conversation(self._chat_key, row)
+
+    async def undelivered(self) -> int:
+        """How many replies to this chat wait in the outbox, not yet delivered."""
+        count = await self._connection.scalar(_UNDELIVERED, {"b_recipient": self._chat_key})
+        return int(count or 0)
+
+    async def save(self, conversation: Conversation) -> None:
+        """Insert or update the conversation (its `version` must be the stored one + 1)."""
+        check_same_chat(self._chat_key, conversation.chat_key)
+        if conversation.updated_at is not None:
+            aware(conversation.updated_at)
+        updated_at = conversation.updated_at or self._clock()
+        values: dict[str, Any] = {
+            "state": conversation.state,
+            "tree_version": conversation.tree_version,
+            "node": conversation.node,
+            "version": conversation.version,
+            "language": conversation.language,
+            "campaign": conversation.campaign,
+            "updated_at": updated_at,
+        }
+        if conversation.version == 1:
+            values["created_at"] = updated_at
+        # On PostgreSQL `chat()` inserted the row at version 0 if it was missing, so a save is an
+        # update; on SQLite, where the database lock suffices, a first save inserts the row.
+        key = {"b_chat_key": self._chat_key, "b_expected": conversation.version - 1}
+        result = await self._connection.execute(_UPDATE_CONVERSATION, {**values, **key})
+        if result.rowcount != 1 and conversation.version == 1:
+            result = await self._connection.execute(
+                _INSERT_CONVERSATION[self._dialect], {**values, "chat_key": self._chat_key}
+            )
+        if result.rowcount != 1:
+            stored = await self._connection.scalar(
+                select(ConversationRow.version).where(ConversationRow.chat_key == self._chat_key)
+            )
+            pseudonym = self._pseudonyms.of(self._chat_key)
+            raise StaleConversation(pseudonym, stored or 0, conversation.version)
+
+    async def log(self, events: Sequence[Event], at: dt.datetime) -> None:
+        """Append events to the event log, under the chat's pseudonym."""
+        aware(at)
+        if not events:
+            return
+        pseudonym = self._pseudonyms.of(self._chat_key)
+        await self._connection.execute(
+            _INSERT_EVENTS,
+            [
+                {
+                    "chat_hash": pseudonym,
+                    "kind": e.kind,
+                    "node": e.node,
+                    "detail": e.detail,
+                    "at": at,
+                }
+                for e in events
+            ],
+        )
+
+    async def file(self, filing: Filing, at: dt.datetime) -> PreApplication:
+        """File a pre-application, or return the one already filed with the same key."""
+        aware(at)
+        aware(filing.consent_at)
+        existing = (
+            await self._connection.execute(
+                select(*PRE_APPLICATION_COLUMNS).where(
+                    PreApplicationRow.chat_key == self._chat_key,
+                    PreApplicationRow.idempotency_key == filing.idempotency_key,
+                )
+            )
+        ).one_or_none()
+        if existing is not None:
+            return pre_application(existing)
+        year = reference_year(at)
+        filed = reference(year, await self._next_number(year))
+        await self._connection.execute(
+            insert(PreApplicationRow).values(
+                reference=filed,
+                chat_key=self._chat_key,
+                created_at=at,
+                status="nouvelle",
+                **filing_columns(filing),
+            )
+        )
+        return PreApplication(filed, self._chat_key, filing, "nouvelle", at.astimezone(dt.UTC))
+
+    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> None:
+        """Add messages to the outbox, delivered after commit."""
+        aware(at)
+        if not notices:
+            return
+        await self._connection.execute(
+            _INSERT_NOTICES,
+            [
+                {
+                    "kind": n.kind,
+                    "recipient": n.recipient,
+                    "payload": n.payload,
+                    "created_at": at,
+                    "attempts": 0,
+                    "next_attempt_at": at,
+                }
+                for n in notices
+            ],
+        )
+
+    async def forget(self, at: dt.datetime) -> Forgotten:
+        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
+        aware(at)
+        key = self._chat_key
+        run = self._connection.execute
+        await run(delete(ConversationRow).where(ConversationRow.chat_key == key))
+        await run(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.chat_key == key))
+        await run(delete(EventRow).where(EventRow.chat_hash == self._pseudonyms.of(key)))
+        await run(delete(OutboxRow).where(OutboxRow.recipient == key))
+        anonymised = await run(
+            update(PreApplicationRow)
+            .where(PreApplicationRow.chat_key == key)
+            .values(ANONYMOUS | {"anonymised_at": at})
+            .returning(PreApplicationRow.reference, PreApplicationRow.counter_id)
+        )
+        return Forgotten(tuple((row.reference, row.counter_id) for row in anonymised.all()))
+
+    async def _next_number(self, year: int) -> int:
+        # One upsert: the counter row stays locked until commit, so numbers have no gaps.
+        values = {"year": year, "last": 1}
+        bump = {"last": ReferenceCounterRow.last + 1}
+        if self._dialect == "postgresql":
+            pg = postgresql.insert(ReferenceCounterRow).values(values)
+            statement: Any = pg.on_conflict_do_update(index_elements=["year"], set_=bump)
+        else:
+            lite = sqlite.insert(ReferenceCounterRow).values(values)
+            statement = lite.on_conflict_do_update(index_elements=["year"], set_=bump)
+        number = await self._connection.scalar(statement.returning(ReferenceCounterRow.last))
+        assert isinstance(number, int)
+        return number
+
+
+# What an anonymised pre-application keeps: where, who, what stage, themes and needs — no person.
+ANONYMOUS: dict[str, Any] = {"chat_key": None, "contact": {}, "idea": None, "assessment": None}
+
+
+class SqlConversations:
+    """Per-chat transactions: SQLite's write lock, or a row lock on PostgreSQL."""
+
+    def __init__(self, database: SqlDatabase, pseudonyms: Pseudonyms, clock: Clock = utc_now):
+        self._database = database
+        self._pseudonyms = pseudonyms
+        self._clock = clock
+
+    @asynccontextmanager
+    async def chat(self, chat_key: str) -> AsyncIterator[ChatSession]:
+        """Open a transaction locked on one conversation; commit on exit, roll back on error."""
+        with holding_chat():
+            async with self._database.transaction() as connection:
+                await self._lock(connection, chat_key)
+                yield SqlChatSession(connection, chat_key, self._clock, self._pseudonyms)
+
+    async def _lock(self, connection: Executor, chat_key: str) -> None:
+        # SQLite: BEGIN IMMEDIATE already holds the database's write lock, and a first `save`
+        # inserts the row. PostgreSQL: lock the conversation row, inserting it first (version 0)
+        # so a brand-new chat has a row to lock; a concurrent insert of the same key waits for
+        # ours to commit.
+        if self._database.dialect == "sqlite":
+            return
+        await connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+        now = self._clock()
+        placeholder = {
+            "chat_key": chat_key,
+            "state": {},
+            "tree_version": "",
+            "node": "",
+            "version": 0,
+            "language": "fr",
+            "campaign": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # A `forget` may delete the row between our insert and our lock: insert again.
+        for _ in range(3):
+            await connection.execute(_INSERT_CONVERSATION["postgresql"], placeholder)
+            locked = await connection.scalar(_LOCK_CONVERSATION, {"b_chat_key": chat_key})
+            if locked is not None:
+                return
+        raise RuntimeError("could not lock the conversation (deleted again and again)")

@@ -1,0 +1,23 @@
+"""Storage in memory, honouring the same contracts as the SQL stores (tests, demos)."""
+
+from bot.services.clock import Clock, utc_now
+from bot.services.ports import Storage
+from bot.storage.memory.conversations import MemoryConversations
+from bot.storage.memory.outbox import MemoryOutbox
+from bot.storage.memory.privacy import MemoryPrivacy
+from bot.storage.memory.state import MemoryDatabase
+from bot.storage.pseudonyms import Pseudonyms
+
+
+def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = None) -> Storage:
+    """Fresh stores over one in-memory database."""
+    database = MemoryDatabase(clock=clock, pseudonyms=pseudonyms)
+    return Storage(
+        conversations=MemoryConversations(database),
+        outbox=MemoryOutbox(database),
+        privacy=MemoryPrivacy(database),
+        database=database,
+    )
+
+
+__all__ = ["MemoryDatabase", "memory_storage"]

@@ -1,0 +1,92 @@
+"""The in-memory database: plain collections the memory stores share, as the SQL tables are."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+from bot.core.conversation import Event
+from bot.services.clock import Clock, utc_now
+from bot.services.locks import KeyedLocks
+from bot.services.ports import Conversation, Notice, PreApplication
+from bot.storage.keys import aware
+from bot.storage.pseudonyms import Pseudonyms, random_pseudonyms
+
+
+@dataclasses.dataclass(slots=True)
+class StoredConversation:
+    """A conversation row."""
+
+    conversation: Conversation
+    created_at: dt.datetime
+
+
+@dataclasses.dataclass(slots=True)
+class StoredLead:
+    """A pre-application row; `chat_key` is None once anonymised."""
+
+    record: PreApplication
+    chat_key: str | None
+    anonymised_at: dt.datetime | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class StoredEvent:
+    """An event row, under the chat's pseudonym."""
+
+    pseudonym: str
+    event: Event
+    at: dt.datetime
+
+
+@dataclasses.dataclass(slots=True)
+class StoredNotice:
+    """An outbox row."""
+
+    id: int
+    notice: Notice
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    attempts: int = 0
+    delivered_at: dt.datetime | None = None
+    dead_at: dt.datetime | None = None
+    error: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        """Neither delivered nor given up."""
+        return self.delivered_at is None and self.dead_at is None
+
+
+class MemoryDatabase:
+    """Everything the memory stores hold; nothing durable (tests, demos)."""
+
+    def __init__(self, *, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = None) -> None:
+        self.clock = clock
+        self.pseudonyms = pseudonyms or random_pseudonyms()
+        self.conversations: dict[str, StoredConversation] = {}
+        self.processed: dict[tuple[str, int], dt.datetime] = {}
+        self.leads: list[StoredLead] = []
+        self.counters: dict[int, int] = {}
+        # Held by a session from its first filing to its end, as the SQL counter row is.
+        self.numbering = asyncio.Lock()
+        self.events: list[StoredEvent] = []
+        self.outbox: dict[int, StoredNotice] = {}
+        self.last_notice_id = 0
+        self.locks: KeyedLocks[str] = KeyedLocks()
+
+    def waiting(self, recipient: str) -> list[StoredNotice]:
+        """A recipient's outbox rows not delivered nor given up, in order."""
+        return sorted(
+            (n for n in self.outbox.values() if n.notice.recipient == recipient and n.waiting),
+            key=lambda n: n.id,
+        )
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """An aware instant, in UTC."""
+    return aware(value).astimezone(dt.UTC)

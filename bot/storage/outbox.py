@@ -1,0 +1,136 @@
+"""The outbox in SQL: messages waiting for delivery, in order per recipient, with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import bindparam, delete, func, select, update
+
+from bot.services.ports import QueuedNotice
+from bot.storage.connection import SqlDatabase
+from bot.storage.guard import refuse_nesting
+from bot.storage.keys import aware
+from bot.storage.tables import OutboxRow
+
+REPLY = "reply"
+_WAITING = (OutboxRow.delivered_at.is_(None), OutboxRow.dead_at.is_(None))
+_QUEUED = (
+    select(
+        OutboxRow.id,
+        OutboxRow.kind,
+        OutboxRow.recipient,
+        OutboxRow.payload,
+        OutboxRow.attempts,
+        OutboxRow.created_at,
+        OutboxRow.next_attempt_at,
+    )
+    .where(OutboxRow.recipient == bindparam("b_recipient"), *_WAITING)
+    .order_by(OutboxRow.id)
+    .limit(bindparam("b_limit"))
+)
+_DELETE_REPLY = delete(OutboxRow).where(OutboxRow.id == bindparam("b_id"), OutboxRow.kind == REPLY)
+_MARK_DELIVERED = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("b_id"), OutboxRow.delivered_at.is_(None))
+    .values(delivered_at=bindparam("b_at"))
+)
+
+
+class SqlOutbox:
+    """Messages to deliver; a citizen's reply is deleted once delivered (it holds their words)."""
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self._database = database
+
+    async def recipients(self, prefix: str, now: dt.datetime, limit: int) -> list[str]:
+        """Recipients (whose key starts with `prefix`) with a message due for delivery."""
+        refuse_nesting("recipients")
+        aware(now)
+        query = (
+            select(OutboxRow.recipient)
+            .where(*_WAITING, OutboxRow.next_attempt_at <= now)
+            .where(OutboxRow.recipient.startswith(prefix, autoescape=True))
+            .group_by(OutboxRow.recipient)
+            .order_by(func.min(OutboxRow.id))
+            .limit(limit)
+        )
+        async with self._database.transaction() as connection:
+            return [row.recipient for row in (await connection.execute(query)).all()]
+
+    async def queued(self, recipient: str, now: dt.datetime, limit: int) -> list[QueuedNotice]:
+        """A recipient's waiting messages in order; none while the first is not due."""
+        refuse_nesting("queued")
+        aware(now)
+        async with self._database.transaction() as connection:
+            rows = (
+                await connection.execute(_QUEUED, {"b_recipient": recipient, "b_limit": limit})
+            ).all()
+        if not rows or rows[0].next_attempt_at > now:
+            return []
+        return [
+            QueuedNotice(
+                id=row.id,
+                kind=row.kind,
+                recipient=row.recipient,
+                payload=row.payload,
+                attempts=row.attempts,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    async def delivered(self, notice_id: int, at: dt.datetime) -> None:
+        """A message reached its recipient (a citizen's reply is deleted at once)."""
+        refuse_nesting("delivered")
+        aware(at)
+        async with self._database.transaction() as connection:
+            deleted = await connection.execute(_DELETE_REPLY, {"b_id": notice_id})
+            if deleted.rowcount == 0:
+                await connection.execute(_MARK_DELIVERED, {"b_id": notice_id, "b_at": at})
+
+    async def failed(self, notice_id: int, retry_at: dt.datetime, error: str) -> None:
+        """Count a failed attempt and schedule the next one."""
+        refuse_nesting("failed")
+        aware(retry_at)
+        async with self._database.transaction() as connection:
+            await connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == notice_id, *_WAITING)
+                .values(attempts=OutboxRow.attempts + 1, next_attempt_at=retry_at, error=error)
+            )
+
+    async def dead(self, notice_id: int, at: dt.datetime, error: str) -> None:
+        """A message that can never be delivered (refused as malformed): stop trying."""
+        refuse_nesting("dead")
+        aware(at)
+        async with self._database.transaction() as connection:
+            await connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == notice_id, *_WAITING)
+                .values(dead_at=at, error=error)
+            )
+
+    async def unreachable(self, recipient: str, at: dt.datetime, error: str) -> int:
+        """The recipient blocked us: stop trying every message to them; return how many."""
+        refuse_nesting("unreachable")
+        aware(at)
+        async with self._database.transaction() as connection:
+            result = await connection.execute(
+                update(OutboxRow)
+                .where(OutboxRow.recipient == recipient, *_WAITING)
+                .values(dead_at=at, error=error)
+            )
+            return int(result.rowcount)
+
+    async def retry_now(self, prefix: str, now: dt.datetime) -> int:
+        """Make every failed message of these recipients due again (the channel is back)."""
+        refuse_nesting("retry_now")
+        aware(now)
+        async with self._database.transaction() as connection:
+            result = await connection.execute(
+                update(OutboxRow)
+                .where(*_WAITING, OutboxRow.attempts > 0, OutboxRow.next_attempt_at > now)
+                .where(OutboxRow.recipient.startswith(prefix, autoescape=True))
+                .values(next_attempt_at=now)
+            )
+            return int(result.rowcount)
