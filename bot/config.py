@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/comptoir.sqlite3"
 
 
 class Settings(BaseSettings):
@@ -18,8 +19,11 @@ class Settings(BaseSettings):
 
     knowledge_dir: Path = REPOSITORY / "knowledge"
     dialogs_dir: Path = REPOSITORY / "dialogs"
+    dialog: str = Field(default="qualification", pattern=r"^[a-z0-9_-]{1,64}$")
     # Embedded default: a SQLite file under ./var/; production sets a postgresql+asyncpg URL.
-    database_url: str = "sqlite+aiosqlite:///var/comptoir.sqlite3"
+    database_url: str = DEFAULT_DATABASE_URL
+    # Keys the event log's pseudonyms (HMAC); required with PostgreSQL. Hex, 32 bytes or more.
+    pseudonym_key: SecretStr | None = None
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -31,6 +35,28 @@ class Settings(BaseSettings):
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_overall_per_second: float = Field(default=30.0, gt=0)
     telegram_per_chat_burst: int = Field(default=3, ge=1, le=20)
+
+    def pseudonym_bytes(self) -> bytes | None:
+        """The pseudonym key as bytes (hex in the environment), if one is set."""
+        if self.pseudonym_key is None:
+            return None
+        return bytes.fromhex(self.pseudonym_key.get_secret_value())
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, for the log redactor."""
+        values = (self.telegram_token, self.webhook_secret, self.pseudonym_key)
+        return [v.get_secret_value() for v in values if v is not None]
+
+    @model_validator(mode="after")
+    def _pseudonym_key_is_hex(self) -> Settings:
+        if self.pseudonym_key is not None:
+            value = self.pseudonym_key.get_secret_value()
+            if not re.fullmatch(r"(?:[0-9a-fA-F]{2}){16,}", value):
+                raise ValueError(
+                    "COMPTOIR_PSEUDONYM_KEY must be hexadecimal, 32 digits or more "
+                    "(python -c 'import secrets; print(secrets.token_hex(32))')"
+                )
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:

@@ -12,8 +12,10 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.bootstrap import Comptoir
 from bot.config import Settings
-from bot.web.app import SERVICE, STORE, WEBHOOK_PATH, create_app
+from bot.services.ports import Storage
+from bot.web.app import COMPTOIR, WEBHOOK_PATH, create_app
 from tests.fakes.telegram import ChatMessage, FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -35,12 +37,12 @@ class Stack:
     url: str
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
-        return self.app[STORE]
+    def comptoir(self) -> Comptoir:
+        return self.app[COMPTOIR]
 
     @property
-    def service(self):  # type: ignore[no-untyped-def]
-        return self.app[SERVICE]
+    def storage(self) -> Storage:
+        return self.app[COMPTOIR].storage
 
 
 @asynccontextmanager
@@ -63,6 +65,7 @@ async def running(
             webhook_secret=SecretStr(SECRET) if webhook else None,
             telegram_per_chat_interval=per_chat_interval,
             telegram_overall_per_second=1000,
+            pseudonym_key=SecretStr("5e" * 32),
         )
         app = create_app(settings)
         runner = web.AppRunner(app)

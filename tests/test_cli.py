@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,4 +55,6 @@ def test_db_purge_applies_the_retention_limit(
 ) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/purge.sqlite3"
     assert main(["db", "purge", "--database", database]) == 0
-    assert "0 conversation(s) inactive(s) effacée(s)." in capsys.readouterr().out
+    assert "0 conversation(s) inactive(s) effacée(s), 0 demande(s) anonymisée(s)" in (
+        capsys.readouterr().out
+    )

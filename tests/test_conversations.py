@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -12,110 +11,52 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import Comptoir
 from bot.core.catalog import Catalog
-from bot.core.conversation import ChatRef, Inbound, Reply
-from bot.core.dialogs import load_dialog
-from bot.core.engine import Engine
-from bot.ports import Store
-from bot.service import Service
-from bot.storage.memory import MemoryStore
-from bot.storage.sql import SqlStore
+from bot.core.content import Content, load_qualification
+from bot.core.conversation import ChatRef, Inbound
+from bot.services.ports import Storage
+from bot.storage import open_storage
+from bot.storage.memory import memory_storage
+from tests.clients import Citizen, recorded
 
 DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
 POSTGRES = os.environ.get("COMPTOIR_TEST_POSTGRES_URL")
 STORES = ["memory", "sqlite", *(["postgresql"] if POSTGRES else [])]
+KEY = b"k" * 32
 
 
 @pytest.fixture(scope="module")
-def engine(catalog: Catalog) -> Engine:
-    return Engine(load_dialog(DIALOG), catalog)
+def content(catalog: Catalog) -> Content:
+    return Content.build(catalog, load_qualification(DIALOG, catalog))
 
 
-async def _open(kind: str, tmp_path: Path) -> Store:
+async def _open(kind: str, tmp_path: Path) -> Storage:
     if kind == "memory":
-        return MemoryStore()
+        return memory_storage(clock=lambda: NOW)
     if kind == "sqlite":
-        return await SqlStore.connect(f"sqlite+aiosqlite:///{tmp_path}/comptoir.sqlite3")
+        url = f"sqlite+aiosqlite:///{tmp_path}/comptoir.sqlite3"
+        return await open_storage(url, clock=lambda: NOW)
     assert POSTGRES is not None
-    return await SqlStore.connect(POSTGRES)
+    return await open_storage(POSTGRES, clock=lambda: NOW, pseudonym_key=KEY)
 
 
 @pytest.fixture(params=STORES)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     opened = await _open(request.param, tmp_path)
     yield opened
     await opened.close()
 
 
-_ids = itertools.count(1)
-
-
-class Citizen:
-    """A citizen typing and pressing buttons, through the service like a channel."""
-
-    def __init__(self, service: Service, chat_id: str | None = None) -> None:
-        self.service = service
-        self.chat = ChatRef("test", chat_id or f"citizen-{uuid.uuid4().hex[:12]}")
-        self.replies: list[Reply] = []
-        self.transcript: list[str] = []
-
-    async def send(self, text: str | None = None, button: str | None = None) -> str:
-        update_id = next(_ids) + 10_000_000
-        inbound = Inbound(self.chat, text=text, button=button, update_id=update_id)
-        replies = await self.service.handle(inbound)
-
-        async def delivered(chat_id: str, durable: list[Reply]) -> None:
-            """Durable replies (the filing confirmation) come through the outbox."""
-            assert chat_id == self.chat.chat_id
-            replies.extend(durable)
-
-        await self.service.deliver("test", delivered)
-        self.replies = replies
-        said = "\n".join(r.text for r in replies)
-        self.transcript.append(f"> {text or button}\n{said}")
-        return said
-
-    def button(self, label_start: str) -> str:
-        for reply in reversed(self.replies):
-            for row in reply.buttons:
-                for button in row:
-                    if button.label.lstrip("✅ ").startswith(label_start):
-                        return button.data
-        raise AssertionError(f"no button « {label_start} » in:\n" + "\n".join(self.transcript))
-
-    async def press(self, label_start: str) -> str:
-        return await self.send(button=self.button(label_start))
-
-    async def qualify(
-        self, idea: str, where: str, carrier: str, stage: str, needs: list[str], amount: str = ""
-    ) -> str:
-        await self.send("/start")
-        await self.press("Oui")
-        await self.send(idea)
-        await self.press("Valider")
-        await self.send(where)
-        await self.press(carrier)
-        await self.press(stage)
-        for need in needs:
-            await self.press(need)
-        said = await self.press("Valider")
-        if amount:
-            said = await self.send(amount)
-        return said
-
-    async def results(self) -> str:
-        return await self.press("Non")  # no self-assessment: the results come
-
-
-def _service(engine: Engine, store: Store) -> Service:
-    return Service(engine, store, clock=lambda: NOW)
+def _comptoir(content: Content, storage: Storage, at: dt.datetime = NOW) -> Comptoir:
+    return Comptoir.assemble(content, storage, clock=lambda: at)
 
 
 async def test_association_in_arras_with_a_recyclerie_is_sent_to_the_budget_citoyen(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify(
         "On veut ouvrir une recyclerie pour réparer et revendre des objets",
         "Arras",
@@ -133,14 +74,18 @@ async def test_association_in_arras_with_a_recyclerie_is_sent_to_the_budget_cito
     await citizen.press("Le matin")
     said = await citizen.press("Confirmer")
     assert "CPT-2026-" in said
-    exported = await store.export(citizen.chat.key)
-    assert len(exported["pre_applications"]) == 1
+    exported = await storage.privacy.export(citizen.chat.key)
+    assert len(exported.pre_applications) == 1
+    filed = exported.pre_applications[0]
+    assert filed.filing.idea == "On veut ouvrir une recyclerie pour réparer et revendre des objets"
+    assert filed.filing.contact.contact == "camille@example.org"
+    assert filed.filing.snapshot.schemes[0].criteria  # the advisor sees why each scheme fits
 
 
 async def test_association_in_metz_is_sent_to_the_moselle_call(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify(
         "Un atelier d'insertion qui répare des vélos", "Metz", "Une association", "On teste",
         ["Un financement"], "8000",
@@ -149,9 +94,9 @@ async def test_association_in_metz_is_sent_to_the_moselle_call(
 
 
 async def test_cooperative_near_toulouse_is_sent_to_the_haute_garonne_fund(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify(
         "Une coopérative d'aide à domicile pour les personnes âgées", "Blagnac",
         "Une coopérative", "Ça prend forme", ["Un financement"], "12k",
@@ -160,9 +105,9 @@ async def test_cooperative_near_toulouse_is_sent_to_the_haute_garonne_fund(
 
 
 async def test_individual_in_val_couesnon_learns_the_sponsoring_condition(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify(
         "Un habitat partagé pour des familles, sur le modèle des oasis", "Val-Couesnon",
         "Moi, à titre personnel", "Juste une idée", ["Un financement", "Être accompagné"],
@@ -174,9 +119,9 @@ async def test_individual_in_val_couesnon_learns_the_sponsoring_condition(
 
 
 async def test_a_departement_without_local_scheme_gets_national_routes(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify(
         "Un festival de musique dans les villages", "Aurillac", "Une association",
         "Ça prend forme", ["Un financement"], "5000",
@@ -187,31 +132,30 @@ async def test_a_departement_without_local_scheme_gets_national_routes(
 
 
 async def test_a_repeated_update_is_ignored_and_a_double_tap_files_once(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    service = _service(engine, store)
-    citizen = Citizen(service)
+    comptoir = _comptoir(content, storage)
+    citizen = Citizen(comptoir)
     await citizen.qualify(
         "Une épicerie solidaire", "Arras", "Une association", "Juste une idée", ["Un local"]
     )
     await citizen.results()
-    await citizen.press("Oui")
-    await citizen.send("Sam")
-    await citizen.send("0612345678")
-    await citizen.press("Peu importe")
+    await citizen.call_me_back("Sam", "0612345678", "Peu importe")
     confirm = citizen.button("Confirmer")
-    first, second = await asyncio.gather(citizen.send(button=confirm), citizen.send(button=confirm))
-    assert sum("CPT-2026-" in said for said in (first, second)) == 1
-    assert "plus actif" in first + second
+    before = len(citizen.recorder.replies(citizen.chat.chat_id))
+    await asyncio.gather(citizen.send(button=confirm), citizen.send(button=confirm))
+    said = "\n".join(r.text for r in citizen.recorder.replies(citizen.chat.chat_id)[before:])
+    assert said.count("CPT-2026-") == 1
+    assert "plus actif" not in said  # the second tap is taken as the same answer: no noise
     again = Inbound(citizen.chat, text="bonjour", update_id=424242)
-    await service.handle(again)
-    assert await service.handle(again) == []
-    exported = await store.export(citizen.chat.key)
-    assert len(exported["pre_applications"]) == 1
+    assert await comptoir.conversations.handle(again) is True
+    assert await comptoir.conversations.handle(again) is False
+    exported = await storage.privacy.export(citizen.chat.key)
+    assert len(exported.pre_applications) == 1
 
 
-async def test_my_data_and_forget_me(engine: Engine, store: Store) -> None:
-    citizen = Citizen(_service(engine, store))
+async def test_my_data_and_forget_me(content: Content, storage: Storage) -> None:
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify("Un repair café", "Arras", "Une association", "On teste", ["Un local"])
     await citizen.send("/mesdonnees")
     document = next(r.document for r in citizen.replies if r.document)
@@ -219,8 +163,8 @@ async def test_my_data_and_forget_me(engine: Engine, store: Store) -> None:
     await citizen.send("/oublier")
     said = await citizen.press("Oui")
     assert "effacées" in said
-    exported = await store.export(citizen.chat.key)
-    assert not exported.get("conversation")
+    exported = await storage.privacy.export(citizen.chat.key)
+    assert exported.conversation is None
 
 
 def _sequence() -> list[tuple[str, str]]:
@@ -234,27 +178,35 @@ def _sequence() -> list[tuple[str, str]]:
 
 @pytest.mark.skipif(POSTGRES is None, reason="needs COMPTOIR_TEST_POSTGRES_URL (set by .ci/run)")
 async def test_two_services_on_one_postgres_database_never_interleave_a_chat(
-    engine: Engine,
+    content: Content,
 ) -> None:
     assert POSTGRES is not None
-    first, second = await SqlStore.connect(POSTGRES), await SqlStore.connect(POSTGRES)
-    alone = MemoryStore()
+    first = await open_storage(POSTGRES, clock=lambda: NOW, pseudonym_key=KEY)
+    second = await open_storage(POSTGRES, clock=lambda: NOW, pseudonym_key=KEY)
+    alone = memory_storage(clock=lambda: NOW)
     try:
-        a, b, reference = _service(engine, first), _service(engine, second), _service(engine, alone)
+        a, b = _comptoir(content, first), _comptoir(content, second)
+        reference = _comptoir(content, alone)
+        for replica in (a, b, reference):
+            recorded(replica)  # each delivers the replies of the turns it handled
         chat = ChatRef("test", f"concurrent-{uuid.uuid4().hex[:12]}")
-        for update_id, (kind, value) in enumerate(_sequence(), start=next(_ids) * 1000):
+        for update_id, (kind, value) in enumerate(_sequence(), start=700_000_000):
             inbound = Inbound(chat, update_id=update_id, **{kind: value})  # type: ignore[arg-type]
             # Each update reaches both replicas at once (a retried webhook, a second consumer),
             # and consecutive updates alternate which replica sees them first.
             pair = (a, b) if update_id % 2 else (b, a)
-            both = await asyncio.gather(pair[0].handle(inbound), pair[1].handle(inbound))
-            # Delivered twice, handled once (the filing turn answers through the outbox only).
-            assert sum(1 for replies in both if replies) == (0 if value == "recap|_ok" else 1)
-            await reference.handle(inbound)
-        shared = await first.export(chat.key)
-        expected = await alone.export(chat.key)
-        assert shared["conversation"]["state"] == expected["conversation"]["state"]
-        assert len(shared["pre_applications"]) == 1
+            both = await asyncio.gather(
+                pair[0].conversations.handle(inbound), pair[1].conversations.handle(inbound)
+            )
+            assert sorted(both) == [False, True]  # delivered twice, handled once
+            await reference.conversations.handle(inbound)
+            for replica in (a, b, reference):
+                await replica.courier.drain(chat.key)
+        shared = await first.privacy.export(chat.key)
+        expected = await alone.privacy.export(chat.key)
+        assert shared.conversation is not None and expected.conversation is not None
+        assert shared.conversation.state == expected.conversation.state
+        assert len(shared.pre_applications) == 1
     finally:
         await first.close()
         await second.close()
@@ -262,9 +214,9 @@ async def test_two_services_on_one_postgres_database_never_interleave_a_chat(
 
 
 async def test_back_edit_restart_and_stale_button_through_the_service(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify("Un jardin partagé", "Arras", "Une association", "Juste une idée", [])
     stale = citizen.button("Un local")
     await citizen.press("Un local")
@@ -282,56 +234,61 @@ async def test_back_edit_restart_and_stale_button_through_the_service(
     assert "Ce bouton n'est plus actif — reprenons ici" in said
     said = await citizen.send("/recommencer")
     assert "recommence" in said
-    exported = await store.export(citizen.chat.key)
-    assert exported["conversation"]["state"]["answers"].get("commune") is None
+    exported = await storage.privacy.export(citizen.chat.key)
+    assert exported.conversation is not None
+    assert exported.conversation.state["answers"].get("commune") is None
 
 
 async def test_a_content_update_mid_conversation_resumes_where_it_can(
-    engine: Engine, store: Store, catalog: Catalog
+    content: Content, storage: Storage, catalog: Catalog
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    comptoir = _comptoir(content, storage)
+    citizen = Citizen(comptoir)
     await citizen.qualify("Une ressourcerie", "Arras", "Une association", "On teste", [])
-    dialog = engine.dialog
+    dialog = content.dialog
     nodes = {k: v for k, v in dialog.nodes.items() if k != "needs"}
     nodes["stage"] = nodes["stage"].model_copy(update={"next": "assess_offer"})
     newer = dialog.model_copy(update={"version": "next", "nodes": nodes})
-    citizen.service = _service(Engine(newer, catalog), store)
+    comptoir.publish(Content.build(catalog, newer))
     said = await citizen.send("bonjour")
     assert "mis à jour" in said
     assert "Où en est votre projet" in said
 
 
 async def test_coming_back_after_two_days_logs_where_the_citizen_dropped(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
     counts = []
     for gap in (dt.timedelta(0), dt.timedelta(days=3)):
-        citizen = Citizen(_service(engine, store))
+        comptoir = _comptoir(content, storage)
+        citizen = Citizen(comptoir)
         await citizen.send("/start")
         await citizen.press("Oui")
-        citizen.service = Service(engine, store, clock=lambda gap=gap: NOW + gap)
+        comptoir.conversations.clock = lambda gap=gap: NOW + gap
         await citizen.send("Une idée de tiers-lieu")
-        exported = await store.export(citizen.chat.key)
-        assert exported["conversation"]["node"] == "themes"
-        counts.append(exported["events"])
+        exported = await storage.privacy.export(citizen.chat.key)
+        assert exported.conversation is not None
+        assert content.engine.load(exported.conversation.state).node == "themes"  # type: ignore[union-attr]
+        counts.append(exported.events)
     assert counts[1] == counts[0] + 1  # the « abandoned » event, at the idea question
 
 
 async def test_forgetting_after_filing_anonymises_and_tells_the_counter(
-    engine: Engine, store: Store
+    content: Content, storage: Storage
 ) -> None:
-    citizen = Citizen(_service(engine, store))
+    citizen = Citizen(_comptoir(content, storage))
     await citizen.qualify("Un repair café", "Arras", "Une association", "On teste", ["Un local"])
     await citizen.results()
-    await citizen.press("Oui")
-    await citizen.send("Lou")
-    await citizen.send("lou@example.org")
-    await citizen.press("En fin de journée")
+    await citizen.call_me_back("Lou", "lou@example.org", "En fin de journée")
     said = await citizen.press("Confirmer")
     reference = next(word.strip(".") for word in said.split() if word.startswith("CPT-"))
+    filed = (await storage.privacy.export(citizen.chat.key)).pre_applications
+    counter = filed[0].filing.counter_id or ""
     await citizen.send("/oublier")
     await citizen.press("Oui")
-    due = await store.due(NOW, 100)
-    notices = [m for m in due if m.kind == "lead_forgotten"]
-    assert [m.payload["reference"] for m in notices] == [reference]
-    assert (await store.export(citizen.chat.key))["pre_applications"] == []
+    notices = await storage.outbox.queued(counter, NOW, 100)
+    assert [(n.kind, n.payload["reference"]) for n in notices] == [
+        ("lead", reference),
+        ("lead_forgotten", reference),
+    ]
+    assert (await storage.privacy.export(citizen.chat.key)).pre_applications == ()

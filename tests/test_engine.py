@@ -12,10 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.catalog import Catalog
+from bot.core.content import Content, load_qualification
 from bot.core.conversation import ChatRef, Context, Inbound, Location, Reply
-from bot.core.dialogs import Dialog, load_dialog, mermaid
-from bot.core.engine import Engine, State
+from bot.core.dialog.engine import Engine
+from bot.core.dialog.graph import mermaid
+from bot.core.dialog.lint import load_dialog
+from bot.core.dialog.schema import Dialog
+from bot.core.effects import ForgetData
 from bot.core.knowledge import ContentError
+from bot.core.qualification import QualificationMemo, QualificationState
 
 DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
@@ -23,22 +28,25 @@ CONTEXT = Context(now=NOW, today=NOW.date())
 CHAT = ChatRef("test", "1")
 
 
-@pytest.fixture(scope="module")
-def dialog() -> Dialog:
-    return load_dialog(DIALOG)
+QualificationEngine = Engine[QualificationMemo]
 
 
 @pytest.fixture(scope="module")
-def engine(dialog: Dialog, catalog: Catalog) -> Engine:
-    return Engine(dialog, catalog)
+def dialog(catalog: Catalog) -> Dialog:
+    return load_qualification(DIALOG, catalog)
+
+
+@pytest.fixture(scope="module")
+def engine(dialog: Dialog, catalog: Catalog) -> QualificationEngine:
+    return Content.build(catalog, dialog).engine
 
 
 class Driver:
     """Talks to the engine like a channel would, keeping the state between turns."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: QualificationEngine) -> None:
         self.engine = engine
-        self.state: State | None = None
+        self.state: QualificationState | None = None
         self.replies: list[Reply] = []
 
     def send(
@@ -125,7 +133,7 @@ def test_the_linter_names_file_line_and_field(
     ), lines
 
 
-def test_progress_hint_and_back_follow_the_path_taken(engine: Engine) -> None:
+def test_progress_hint_and_back_follow_the_path_taken(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     assert "Étape 6 sur 8" in driver.text()
@@ -135,14 +143,14 @@ def test_progress_hint_and_back_follow_the_path_taken(engine: Engine) -> None:
     assert driver.node == "carrier"
 
 
-def test_back_at_the_start_says_so(engine: Engine) -> None:
+def test_back_at_the_start_says_so(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     driver.send("/start")
     driver.send("/retour")
     assert "déjà au début" in driver.text()
 
 
-def test_restart_forgets_the_answers(engine: Engine) -> None:
+def test_restart_forgets_the_answers(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     driver.send("/recommencer")
@@ -150,7 +158,9 @@ def test_restart_forgets_the_answers(engine: Engine) -> None:
     assert "recommence" in driver.text()
 
 
-def test_a_stale_button_is_refused_and_the_question_asked_again(engine: Engine) -> None:
+def test_a_stale_button_is_refused_and_the_question_asked_again(
+    engine: QualificationEngine,
+) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     driver.send(button="carrier|cooperative")
@@ -159,7 +169,7 @@ def test_a_stale_button_is_refused_and_the_question_asked_again(engine: Engine) 
     assert driver.state is not None and driver.state.answers["carrier"] == "association"
 
 
-def test_typed_answers_work_for_choices_numbers_and_labels(engine: Engine) -> None:
+def test_typed_answers_work_for_choices_numbers_and_labels(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     driver.send("/start")
     driver.send("oui")
@@ -172,7 +182,7 @@ def test_typed_answers_work_for_choices_numbers_and_labels(engine: Engine) -> No
     assert driver.state.answers["stage"] == "idee"
 
 
-def test_ambiguous_commune_asks_which_and_location_resolves(engine: Engine) -> None:
+def test_ambiguous_commune_asks_which_and_location_resolves(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     driver.send("/start")
     driver.press("Oui")
@@ -187,7 +197,7 @@ def test_ambiguous_commune_asks_which_and_location_resolves(engine: Engine) -> N
     assert driver.state.answers["commune"] == "62041"
 
 
-def test_amount_is_asked_only_when_funding_is_wanted(engine: Engine) -> None:
+def test_amount_is_asked_only_when_funding_is_wanted(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     driver.press("Un local")
@@ -214,7 +224,9 @@ def _to_recap(driver: Driver) -> None:
     assert driver.node == "recap"
 
 
-def test_editing_from_the_recap_re_asks_only_what_depends_on_it(engine: Engine) -> None:
+def test_editing_from_the_recap_re_asks_only_what_depends_on_it(
+    engine: QualificationEngine,
+) -> None:
     driver = Driver(engine)
     _to_recap(driver)
     driver.press("Modifier : Besoins")
@@ -233,7 +245,7 @@ def test_editing_from_the_recap_re_asks_only_what_depends_on_it(engine: Engine) 
 
 
 def test_content_version_change_resumes_at_the_nearest_valid_node(
-    engine: Engine, dialog: Dialog, catalog: Catalog
+    engine: QualificationEngine, dialog: Dialog, catalog: Catalog
 ) -> None:
     driver = Driver(engine)
     _to_needs(driver)
@@ -242,24 +254,24 @@ def test_content_version_change_resumes_at_the_nearest_valid_node(
     stage = nodes["stage"].model_copy(update={"next": "assess_offer"})
     nodes["stage"] = stage
     newer = dialog.model_copy(update={"version": "test-2", "nodes": nodes})
-    driver.engine = Engine(newer, catalog)
+    driver.engine = Content.build(catalog, newer).engine
     driver.send("hello")
     assert "mis à jour" in driver.text()
     assert driver.node == "stage"
     assert driver.state is not None and driver.state.tree_version == "test-2"
 
 
-def test_forget_asks_for_confirmation_then_emits_the_effect(engine: Engine) -> None:
+def test_forget_asks_for_confirmation_then_emits_the_effect(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     driver.send("/oublier")
     assert "définitive" in driver.text()
     turn = engine.advance(driver.state, Inbound(CHAT, button="_forget|yes"), CONTEXT)
-    assert [e.kind for e in turn.effects] == ["forget"]
+    assert turn.effects == (ForgetData(),)
     assert turn.state.answers == {}
 
 
-def test_language_switch_speaks_english(engine: Engine) -> None:
+def test_language_switch_speaks_english(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     driver.send("/start")
     driver.send("/langue")
@@ -267,7 +279,9 @@ def test_language_switch_speaks_english(engine: Engine) -> None:
     assert driver.state is not None and driver.state.language == "en"
 
 
-def test_a_sticker_or_photo_gets_a_kind_answer_and_the_question_again(engine: Engine) -> None:
+def test_a_sticker_or_photo_gets_a_kind_answer_and_the_question_again(
+    engine: QualificationEngine,
+) -> None:
     driver = Driver(engine)
     _to_needs(driver)
     driver.send()
@@ -288,7 +302,9 @@ NODES_WITH_INPUT = ["consent", "idea", "themes", "where", "carrier", "stage", "n
         st.just("🎉🎉🎉"),
     ),
 )
-def test_any_text_at_any_node_re_asks_or_moves_on(engine: Engine, stop: str, text: str) -> None:
+def test_any_text_at_any_node_re_asks_or_moves_on(
+    engine: QualificationEngine, stop: str, text: str
+) -> None:
     driver = Driver(engine)
     driver.send("/start")
     route = [("button", "consent|oui"), ("text", "Une épicerie solidaire"),

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from bot.__main__ import main
 from bot.core.catalog import DEFAULT_KNOWLEDGE, Catalog
-from bot.core.geo import GeoTable, Resolution, Resolver, distance_km, name_key
+from bot.core.geo import GeoTable, distance_km, name_key
+from bot.core.resolver import Resolution, Resolver
 from bot.geobuild import build
 from tests.conftest import DATA
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.core.catalog import Catalog
 from bot.core.knowledge import ContentError, load_knowledge
 

@@ -11,10 +11,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.__main__ import main
+from bot.cli import main
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile, ProfileError, format_euros
+from bot.core.matching import MatchResult, Profile, ProfileError
 from bot.core.models import Carrier, Need, Stage
+from bot.core.money import format_euros
 
 TODAY = dt.date(2026, 11, 28)
 

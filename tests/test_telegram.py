@@ -118,13 +118,15 @@ async def test_deep_link_campaign_my_data_and_forget(tmp_path: Path) -> None:
         await citizen.say("/mesdonnees")
         document = next(m for m in stack.fake.sent(1005) if m.kind == "document")
         assert document.document is not None
-        exported = json.loads(document.document.content)
-        assert exported["conversation"]["campaign"] == "pas-de-calais"
-        assert "épicerie solidaire" in document.document.content.decode()
+        exported = json.loads(document.document.content)["Vos données enregistrées par Comptoir"]
+        conversation = exported["Votre conversation"]
+        assert conversation["Arrivé(e) par le lien"] == "pas-de-calais"
+        assert conversation["Vos réponses"]["Votre idée"] == "Une épicerie solidaire"
+        assert "telegram" not in document.document.content.decode()  # no internals
         await citizen.say("/oublier")
         said = await citizen.press("Oui")
         assert "effacées" in said
-        assert (await stack.store.export("telegram:1005"))["conversation"] is None
+        assert (await stack.storage.privacy.export("telegram:1005")).conversation is None
 
 
 async def test_stickers_photos_edits_get_a_kind_answer_and_groups_are_ignored(
@@ -159,8 +161,8 @@ async def test_a_double_tap_files_one_pre_application(tmp_path: Path) -> None:
         await stack.fake.wait_for(lambda: any("CPT-2026-" in t for t in stack.fake.texts(1007)))
         await asyncio.sleep(0.5)
         assert sum("CPT-2026-" in t for t in stack.fake.texts(1007)) == 1
-        exported = await stack.store.export("telegram:1007")
-        assert len(exported["pre_applications"]) == 1
+        exported = await stack.storage.privacy.export("telegram:1007")
+        assert len(exported.pre_applications) == 1
         assert stack.fake.unanswered_callbacks() == []
 
 
@@ -177,10 +179,13 @@ async def test_a_stale_button_is_answered_and_the_question_asked_again(tmp_path:
         citizen = TelegramCitizen(stack.fake, 1009)
         await citizen.say("/start")
         consent = stack.fake.sent(1009)[-1]
-        data = consent.callback_data("Oui, d'accord")
+        yes, no = consent.callback_data("Oui, d'accord"), consent.callback_data("Non merci")
         await citizen.press("Oui")
         before = len(stack.fake.sent(1009))
-        stack.fake.user_press(1009, consent.message_id, data, check=False)  # an old client
+        stack.fake.user_press(1009, consent.message_id, yes, check=False)  # a double tap
+        await asyncio.sleep(0.5)
+        assert len(stack.fake.sent(1009)) == before  # the same answer again: nothing to say
+        stack.fake.user_press(1009, consent.message_id, no, check=False)  # an old client
         said = "\n".join(await citizen.settle(before))
         assert "Ce bouton n'est plus actif — reprenons ici" in said
         assert "Étape 1 sur 8" in said

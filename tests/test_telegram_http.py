@@ -10,7 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest, RetryAfter
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.channels.telegram_http import AiohttpRequest, api_call
+from bot.channels.telegram.transport import AiohttpRequest, api_call
 from tests.fakes.telegram import FAKE_TOKEN as TOKEN
 from tests.fakes.telegram import FakeTelegram
 

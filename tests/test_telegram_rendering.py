@@ -63,15 +63,15 @@ async def test_a_chat_may_burst_a_few_messages_then_one_per_interval(
 ) -> None:
     import asyncio
 
-    from bot.channels import telegram
     from bot.channels.telegram import Pace, Sender
+    from bot.channels.telegram import sender as pacing
 
     clock = [100.0]
 
     async def sleep(seconds: float) -> None:  # a virtual clock: sleeping moves it on
         clock[0] += seconds
 
-    monkeypatch.setattr(telegram.asyncio, "sleep", sleep)
+    monkeypatch.setattr(pacing.asyncio, "sleep", sleep)
     pace = Pace(per_chat_interval=1.0, overall_per_second=1000, per_chat_burst=3)
     sender = Sender(pace, clock=lambda: clock[0])
     sent: list[tuple[int, float]] = []

@@ -3,21 +3,48 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from bot.core.conversation import Button, ChatRef, Inbound, Reply
-from bot.service import Service
+from bot.services.conversations import ConversationService
+from bot.services.outbox import Courier
+from bot.services.ports import Delivery, DeliveryFailed
+
+CHANNEL = "terminal"
 
 
 class Terminal:
-    """Renders replies as text and turns a typed number into the matching button."""
+    """A person at a terminal: typed lines in, replies printed as the courier delivers them."""
 
-    def __init__(self, service: Service, out: TextIO, chat_id: str = "local") -> None:
+    channel = CHANNEL
+
+    def __init__(
+        self, service: ConversationService, courier: Courier, out: TextIO, chat_id: str = "local"
+    ) -> None:
         self.service = service
+        self.courier = courier
         self.out = out
-        self.chat = ChatRef("terminal", chat_id)
+        self.chat = ChatRef(CHANNEL, chat_id)
         self.buttons: list[Button] = []
+        courier.add(self)
+
+    # -- the Outbound port ------------------------------------------------------------------
+
+    def compose(self, replies: Sequence[Reply]) -> list[Reply]:
+        """Replies as they are: a terminal has no pace to respect."""
+        return list(replies)
+
+    def working(self, chat: ChatRef) -> None:
+        """No « typing… » in a terminal."""
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Print one reply; numbered buttons replace the previous ones."""
+        if delivery.chat != self.chat:  # another terminal's conversation: leave it queued
+            raise DeliveryFailed()
+        self.render([delivery.reply])
+
+    # -- the person -------------------------------------------------------------------------
 
     def inbound(self, line: str) -> Inbound:
         """A typed line as an Inbound: a number picks a button of the last question."""
@@ -42,21 +69,15 @@ class Terminal:
                 )
             if reply.document:
                 print(reply.document, file=self.out)
-        print(file=self.out, flush=True)
 
     async def send(self, line: str) -> None:
         """Send one typed line and print what comes back."""
         inbound = self.inbound(line)
         if inbound.button is None:
             self.buttons = []
-        self.render(await self.service.handle(inbound))
-        await self.service.deliver("terminal", self._deliver)
-
-    async def _deliver(self, chat_id: str, replies: list[Reply]) -> None:
-        if chat_id == self.chat.chat_id:
-            self.render(replies)
-        else:
-            raise LookupError("another terminal's message")  # left for its own terminal
+        await self.service.handle(inbound)
+        await self.courier.drain(self.chat.key)
+        print(file=self.out, flush=True)
 
     async def run_script(self, lines: Iterable[str]) -> None:
         """Replay a transcript: each line is echoed, then sent."""

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from bot.core.geo import GeoTable, Resolver
+from bot.core.geo import GeoTable
 from bot.core.knowledge import Knowledge, load_knowledge
 from bot.core.matching import Matcher
+from bot.core.resolver import Resolver
 from bot.core.themes import ThemeDetector
 
 DEFAULT_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"

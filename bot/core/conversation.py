@@ -1,12 +1,13 @@
-"""Channel-neutral conversation values: what comes in, what goes out, and the persisted state."""
+"""Channel-neutral conversation values: what comes in, what goes out, what is logged."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-Language = Literal["fr", "en"]
+from bot.core.models import Language
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Inbound:
     update_id: int | None = None
     language: Language | None = None
     campaign: str | None = None
+    origin: str | None = None  # the channel's id of the message whose button was pressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,29 +74,26 @@ class Reply:
     location_button: str | None = None  # label of a « share my position » button, if wanted
     replaces_keyboard: bool = False  # edit the question in place (multiple-choice toggles)
     document: str | None = None  # a JSON document to attach (the citizen's data export)
-    durable: bool = False  # must reach the citizen even after a crash: sent through the outbox
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
-    """Something the service must do in the same transaction as the state (file, notify…)."""
-
-    kind: Literal["file_pre_application", "log_gap", "forget", "export"]
-    payload: dict[str, Any] = field(default_factory=dict)
+EventKind = Literal[
+    "node_entered", "answered", "invalid_input", "abandoned", "match_run", "gap", "held"
+]
+EventValue = str | int | float | bool | list[str] | None
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     """An append-only fact for the event log (no personal data)."""
 
-    kind: Literal["node_entered", "answered", "invalid_input", "abandoned", "match_run", "gap"]
+    kind: EventKind
     node: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, EventValue] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What the pure engine is given besides the state: the time and fresh identifiers."""
+    """What the pure engine is given besides the state: the instant, and the day in France."""
 
     now: dt.datetime
-    today: dt.date
+    today: dt.date  # the calendar day where the citizens are (Europe/Paris), not UTC's

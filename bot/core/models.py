@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+Language = Literal["fr", "en"]
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=64)]
 
@@ -33,6 +34,14 @@ class Text(Record):
 
     fr: str = Field(min_length=1)
     en: str = Field(min_length=1)
+
+    def get(self, language: Language) -> str:
+        """The text in `language`."""
+        return self.en if language == "en" else self.fr
+
+    def format(self, language: Language, **values: object) -> str:
+        """The text in `language` with its {placeholders} filled in."""
+        return self.get(language).format(**values)
 
 
 class Carrier(StrEnum):
@@ -335,6 +344,10 @@ class Phrases(Record):
     nothing_at_all: Text
     list_separator: Text
     list_last_separator: Text
+    range_between: Text
+    range_up_to: Text
+    range_from: Text
+    first_of_month: Text
 
 
 class Vocabulary(Record):

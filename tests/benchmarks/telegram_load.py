@@ -1,6 +1,6 @@
 """Telegram load benchmark: Comptoir's real stack under N citizens, against a bare PTB echo bot.
 
-Two processes, on purpose. The fake Bot API (`tests/fakes/telegram.py`) and the simulated
+Two processes, on purpose. The fake Bot API (`tests/fakes/telegram/`) and the simulated
 citizens run in this process; the bot under test runs alone in a child process started as
 `python -m tests.benchmarks.telegram_load --serve KIND BASE_URL DATABASE_URL`. The fake parses,
 checks and records every Bot API call and plays hundreds of citizens: in one process its work
@@ -163,6 +163,7 @@ async def _comptoir(base_url: str, database_url: str) -> AsyncIterator[None]:
         webhook_secret=None,
         telegram_per_chat_interval=PER_CHAT_INTERVAL,
         telegram_overall_per_second=OVERALL_PER_SECOND,
+        pseudonym_key=SecretStr("5e" * 32),  # required on PostgreSQL; a fixed one for the bench
     )
     runner = web.AppRunner(create_app(settings))
     await runner.setup()

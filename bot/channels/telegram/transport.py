@@ -126,7 +126,12 @@ class AiohttpRequest(BaseRequest):
         except asyncio.CancelledError:
             raise
         except aiohttp.ClientError as error:
-            raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+            # The URL holds the bot's token: the message names the method, never the URL.
+            method_name = url.rsplit("/", 1)[-1]
+            detail = str(error).replace(url, f"…/{method_name}")
+            raise NetworkError(
+                f"aiohttp.{type(error).__name__} ({method_name}): {detail}"
+            ) from None
 
 
 def _given(value: float | DefaultValue[Any] | None, default: float) -> float | None:

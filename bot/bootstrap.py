@@ -1,0 +1,70 @@
+"""The composition root: content, storage, courier and services, wired once for every entry point.
+
+`comptoir serve`, `comptoir chat`, the other CLI commands and the tests all build the bot here,
+so that a part is never assembled two ways.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.core.content import Content
+from bot.services.clock import Clock, utc_now
+from bot.services.conversations import ConversationService
+from bot.services.outbox import Courier
+from bot.services.ports import Storage
+from bot.services.privacy import RetentionKeeper
+from bot.storage import open_storage
+
+
+def load_content(settings: Settings, today: dt.date | None = None) -> Content:
+    """The knowledge and the citizens' dialog, loaded and checked together (ContentError)."""
+    return Content.load(settings.knowledge_dir, settings.dialogs_dir, settings.dialog, today)
+
+
+async def open_stores(settings: Settings, clock: Clock = utc_now) -> Storage:
+    """The configured database's stores, migrated first."""
+    return await open_storage(
+        settings.database_url, clock=clock, pseudonym_key=settings.pseudonym_bytes()
+    )
+
+
+@dataclass
+class Comptoir:
+    """A running bot's parts: what it knows, where it keeps things, how it answers."""
+
+    content: Content
+    storage: Storage
+    courier: Courier
+    conversations: ConversationService
+    retention: RetentionKeeper
+
+    @classmethod
+    def assemble(cls, content: Content, storage: Storage, clock: Clock = utc_now) -> Comptoir:
+        """Wire the services over loaded content and opened storage."""
+        courier = Courier(storage.outbox, clock=clock)
+        return cls(
+            content=content,
+            storage=storage,
+            courier=courier,
+            conversations=ConversationService(content, storage, courier, clock),
+            retention=RetentionKeeper(storage.privacy, clock=clock),
+        )
+
+    @classmethod
+    async def start(cls, settings: Settings, clock: Clock = utc_now) -> Comptoir:
+        """Load the content, open the storage, wire the services."""
+        content = load_content(settings)
+        return cls.assemble(content, await open_stores(settings, clock), clock)
+
+    def publish(self, content: Content) -> None:
+        """Serve new content from the next turn on (it was loaded and checked as a whole)."""
+        self.content = content
+        self.conversations.content = content
+
+    async def close(self) -> None:
+        """Stop delivering and release the storage (undelivered messages stay queued)."""
+        await self.courier.stop()
+        await self.storage.close()

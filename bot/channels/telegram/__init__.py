@@ -1,0 +1,23 @@
+"""The Telegram channel: python-telegram-bot as transport; updates in, replies out, in limits."""
+
+from bot.channels.telegram.channel import TelegramChannel, valid_update_id
+from bot.channels.telegram.inbound import CHANNEL
+from bot.channels.telegram.outbound import TelegramOutbound
+from bot.channels.telegram.render import MAX_TEXT, keyboard, merge_lead_ins, split_text
+from bot.channels.telegram.sender import Pace, Sender
+from bot.channels.telegram.transport import AiohttpRequest, api_call
+
+__all__ = [
+    "CHANNEL",
+    "MAX_TEXT",
+    "AiohttpRequest",
+    "Pace",
+    "Sender",
+    "TelegramChannel",
+    "TelegramOutbound",
+    "api_call",
+    "keyboard",
+    "merge_lead_ins",
+    "split_text",
+    "valid_update_id",
+]

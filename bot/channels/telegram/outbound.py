@@ -1,0 +1,163 @@
+"""Telegram's way out: one reply sent (or its keyboard edited) at a time, errors as outcomes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
+
+from telegram import Bot
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+
+from bot.channels.telegram.inbound import CHANNEL
+from bot.channels.telegram.render import keyboard, location_keyboard, merge_lead_ins, split_text
+from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.transport import api_call
+from bot.core.conversation import ChatRef, Reply
+from bot.services.ports import Delivery, DeliveryFailed, DeliveryRefused, RecipientUnreachable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+EXPORT_FILENAME = "mes-donnees-comptoir.json"
+_UNCHANGED = "message is not modified"
+
+
+class TelegramOutbound:
+    """Delivers replies to private chats; remembers which message of a chat shows buttons.
+
+    A keyboard already answered is removed before the next reply, so only the current question
+    can be pressed. If a send is repeated (its answer was lost, then retried), two copies of a
+    question may show buttons: either copy answers it once, and the other then gets « ce bouton
+    n'est plus actif »: buttons carry the question they answer.
+    """
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot, sender: Sender) -> None:
+        self.bot = bot
+        self.sender = sender
+        self._keyboards: OrderedDict[str, int] = OrderedDict()  # chat → message with buttons
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def compose(self, replies: Sequence[Reply]) -> list[Reply]:
+        """Short lead-ins joined to the next message: one notification instead of two."""
+        return merge_lead_ins(replies)
+
+    def working(self, chat: ChatRef) -> None:
+        """Show « typing… » while the bot works on a long answer (best effort)."""
+        self.background(self._typing(int(chat.chat_id)))
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a best-effort call (it handles its own errors) without waiting for it."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def deliver(self, delivery: Delivery) -> None:
+        """Send one reply; Telegram's refusals become the outbox's outcomes."""
+        try:
+            await self._deliver(delivery)
+        except Forbidden as error:  # blocked by the citizen, or the chat is gone
+            raise RecipientUnreachable() from error
+        except BadRequest as error:
+            raise DeliveryRefused() from error
+        except TelegramError as error:
+            raise DeliveryFailed() from error
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        chat_id = int(delivery.chat.chat_id)
+        reply = delivery.reply
+        origin = int(delivery.origin) if delivery.origin and delivery.origin.isdigit() else None
+        if delivery.first:
+            if reply.replaces_keyboard and origin is not None:
+                await self._set_keyboard(chat_id, origin, keyboard(reply))
+                return
+            answered = origin if origin is not None else self._keyboards.get(str(chat_id))
+            if answered is not None:
+                await self._remove_keyboard(chat_id, answered)
+        await self._send(chat_id, reply)
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        chunks = split_text(reply.text)
+        markup = keyboard(reply)
+        inline = markup is not None
+        if reply.location_button:
+            markup = location_keyboard(reply.location_button)
+        shown = self._keyboards.get(str(chat_id))
+        if markup is not None and shown is not None:
+            await self._remove_keyboard(chat_id, shown)
+        message: dict[str, Any] | None = None
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            message = await self.sender.call(
+                chat_id, self._message(chat_id, chunk, markup if last else None)
+            )
+        if message is not None and inline:
+            self._keyboards[str(chat_id)] = int(message["message_id"])
+            self._keyboards.move_to_end(str(chat_id))
+            while len(self._keyboards) > 100_000:
+                self._keyboards.popitem(last=False)
+        if reply.place is not None:
+            place = reply.place
+            await self.sender.call(
+                chat_id,
+                lambda: self.bot.send_venue(
+                    chat_id, place.latitude, place.longitude, place.name[:100], place.address[:100]
+                ),
+            )
+        if reply.document is not None:
+            data = reply.document.encode("utf-8")
+            await self.sender.call(
+                chat_id, lambda: self.bot.send_document(chat_id, data, filename=EXPORT_FILENAME)
+            )
+
+    def _message(
+        self, chat_id: int, text: str, markup: dict[str, Any] | None
+    ) -> Callable[[], Awaitable[Any]]:
+        """A send request bound to its arguments, so that a retry sends the same message."""
+        return lambda: api_call(
+            self.bot,
+            "sendMessage",
+            chat_id=chat_id,
+            text=text,
+            parse_mode=ParseMode.HTML.value,
+            reply_markup=markup,
+        )
+
+    async def _remove_keyboard(self, chat_id: int, message_id: int) -> None:
+        if self._keyboards.get(str(chat_id)) == message_id:
+            del self._keyboards[str(chat_id)]
+        await self._set_keyboard(chat_id, message_id, None)
+
+    async def _set_keyboard(
+        self, chat_id: int, message_id: int, markup: dict[str, Any] | None
+    ) -> None:
+        """Redraw (or, with None, remove) a message's inline keyboard."""
+        try:
+            await self.sender.call(
+                chat_id,
+                lambda: api_call(
+                    self.bot,
+                    "editMessageReplyMarkup",
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=markup,
+                ),
+            )
+        except BadRequest as error:
+            # « message is not modified » after a double tap, or already without buttons; an
+            # old message may no longer be editable: the keyboard stays, its buttons are stale.
+            if _UNCHANGED not in str(error).lower():
+                log.info("a keyboard could not be changed (%s)", type(error).__name__)
+
+    async def _typing(self, chat_id: int) -> None:
+        with contextlib.suppress(TelegramError):  # a hint only
+            await self.sender.call(
+                chat_id,
+                lambda: self.bot.send_chat_action(chat_id, ChatAction.TYPING),
+                paced=False,
+            )

@@ -1,0 +1,1 @@
+"""Dialogs as data and the generic interpreter that runs them."""

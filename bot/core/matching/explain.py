@@ -1,0 +1,296 @@
+"""The wording of a match: one sentence per criterion, the reason, the remedy, what to check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from bot.core.geo import Commune
+from bot.core.knowledge import Knowledge
+from bot.core.matching.calendar import next_session, open_session
+from bot.core.matching.results import Assessment, Criterion, Profile, Verdict
+from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme
+from bot.core.money import format_euros
+
+# Who can usually carry a project for someone who is not (yet) organised, in order of ease.
+CARRIER_SUGGESTIONS = (
+    Carrier.ASSOCIATION,
+    Carrier.COLLECTIF_INFORMEL,
+    Carrier.COOPERATIVE,
+    Carrier.ENTREPRISE_ESS,
+    Carrier.ENTREPRISE_ESUS,
+    Carrier.COLLECTIVITE,
+    Carrier.HABITANT,
+)
+
+
+class Explainer:
+    """Writes the sentences of `vocabulary.yaml` for verdicts the matcher reached."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+        self.vocabulary = knowledge.vocabulary
+        self.phrases = knowledge.vocabulary.phrases
+        self._theme_labels = {t.slug: t.label for t in knowledge.themes}
+
+    # -- schemes ----------------------------------------------------------------------------
+
+    def criteria(
+        self,
+        scheme: Scheme,
+        level: Level,
+        verdicts: Sequence[Verdict],
+        profile: Profile,
+        commune: Commune,
+        on: dt.date,
+        language: Language,
+    ) -> tuple[Assessment, ...]:
+        """Each criterion's verdict with its sentence, in the order of `Criterion`."""
+        details = [
+            self._territory(level, commune, language),
+            self._carrier(scheme, profile, verdicts[1], language),
+            self._stage(scheme, profile, verdicts[2], language),
+            self._theme(scheme, profile, verdicts[3], language),
+            self._need(scheme, profile, verdicts[4], language),
+            self._amount(scheme, profile.amount, verdicts[5], language),
+            self._calendar(scheme, on, language),
+        ]
+        return tuple(
+            Assessment(criterion, verdict, detail)
+            for criterion, verdict, detail in zip(Criterion, verdicts, details, strict=True)
+        )
+
+    def reason(self, criteria: Sequence[Assessment]) -> str:
+        """Why a scheme fits: where it is open, the themes shared, the stage."""
+        shown = (Criterion.TERRITORY, Criterion.THEME, Criterion.STAGE)
+        return " · ".join(
+            a.detail for a in criteria if a.verdict == Verdict.MET and a.criterion in shown
+        )
+
+    def remedy(
+        self, scheme: Scheme, profile: Profile, criterion: Criterion, language: Language
+    ) -> str:
+        """What would make a near miss fit, for its one unmet criterion."""
+        p = self.phrases
+        if criterion == Criterion.CARRIER:
+            suggestion = next(c for c in CARRIER_SUGGESTIONS if c in scheme.carriers)
+            label = self.vocabulary.carriers[suggestion].get(language)
+            return p.remedy_carrier.format(language, suggestion=label[:1].upper() + label[1:])
+        if criterion == Criterion.STAGE:
+            return p.remedy_stage.format(language, allowed=self._stages(scheme, language))
+        if criterion == Criterion.THEME:
+            return p.remedy_theme.format(language, allowed=self._themes(scheme.themes, language))
+        if criterion == Criterion.NEED:
+            return p.remedy_need.format(language, offered=self._needs(scheme.needs, language))
+        if criterion == Criterion.AMOUNT and scheme.amount is not None:
+            if scheme.amount.max is not None and (profile.amount or 0) > scheme.amount.max:
+                return p.remedy_amount_above.format(
+                    language, max=format_euros(scheme.amount.max, language)
+                )
+            return p.remedy_amount_below.format(
+                language, min=format_euros(scheme.amount.min or 0, language)
+            )
+        return p.remedy_calendar.get(language)
+
+    def checks(self, scheme: Scheme, language: Language) -> tuple[str, ...]:
+        """What the citizen should verify before applying."""
+        p = self.phrases
+        r = scheme.requirements
+        checks: list[str] = []
+        if r.prior_workshop:
+            checks.append(p.requirement_prior_workshop.get(language))
+        if r.sponsor:
+            checks.append(p.requirement_sponsor.get(language))
+        if r.seat_in_territory:
+            checks.append(p.requirement_seat_in_territory.get(language))
+        if r.structure_min_age_years:
+            checks.append(
+                p.requirement_structure_min_age.format(language, years=r.structure_min_age_years)
+            )
+        if r.min_employees:
+            checks.append(p.requirement_min_employees.format(language, count=r.min_employees))
+        if r.esus_approval:
+            checks.append(p.requirement_esus.get(language))
+        if r.cofunding:
+            checks.append(p.requirement_cofunding.get(language))
+        checks.extend(c.get(language) for c in scheme.conditions)
+        if scheme.verify is not None:
+            checks.append(scheme.verify.get(language))
+        return tuple(checks)
+
+    def notice(self, levels: Sequence[Level], language: Language) -> str | None:
+        """A word when nothing fits, or when only national schemes do."""
+        if not levels:
+            return self.phrases.nothing_at_all.get(language)
+        if all(level == Level.NATIONAL for level in levels):
+            return self.phrases.nothing_local.get(language)
+        return None
+
+    # -- counters ---------------------------------------------------------------------------
+
+    def counter_reasons(
+        self, counter: Counter, level: Level, km: float | None, profile: Profile, language: Language
+    ) -> tuple[str, ...]:
+        """Why a counter is shown: the level it covers, its distance, its specialities."""
+        p = self.phrases
+        where = self.vocabulary.levels[level].get(language)
+        reasons = [p.counter_level.format(language, level=where)]
+        if km is not None and km < 1:  # same commune: « 0,0 km » reads like a glitch
+            reasons.append(p.counter_nearby.get(language))
+        elif km is not None:
+            shown = (
+                f"{km:.0f}"
+                if km >= 10
+                else f"{km:.1f}".replace(".", "," if language == "fr" else ".")
+            )
+            reasons.append(p.counter_distance.format(language, km=shown))
+        shared = [s for s in counter.themes if s in profile.themes]
+        if shared:
+            reasons.append(p.counter_themes.format(language, themes=self._themes(shared, language)))
+        if counter.location_precision == "approximate":
+            reasons.append(p.counter_location_approximate.get(language))
+        return tuple(reasons)
+
+    # -- one sentence per criterion ---------------------------------------------------------
+
+    def _territory(self, level: Level, commune: Commune, language: Language) -> str:
+        p = self.phrases
+        geo = self.knowledge.geo
+        if level == Level.NATIONAL:
+            return p.territory_national.get(language)
+        if level == Level.REGION:
+            region = geo.regions.get(commune.region)
+            return p.territory_region.format(language, place=region.name if region else "")
+        if level == Level.DEPARTMENT:
+            department = geo.departments.get(commune.department)
+            place = department.name if department else commune.department
+            return p.territory_department.format(language, place=place)
+        if level == Level.EPCI:
+            epci = geo.epcis.get(commune.epci)
+            return p.territory_epci.format(language, place=epci.name if epci else "")
+        return p.territory_commune.format(language, place=commune.name)
+
+    def _carrier(
+        self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language
+    ) -> str:
+        p = self.phrases
+        carriers = self.vocabulary.carriers
+        if verdict == Verdict.NOT_MET:
+            allowed = [carriers[c].get(language) for c in scheme.carriers]
+            return p.carrier_not_met.format(language, allowed=self._join(allowed, language))
+        carrier = carriers[profile.carrier].get(language)
+        condition = scheme.carrier_conditions.get(profile.carrier)
+        if condition is not None:
+            return p.carrier_conditional.format(
+                language, carrier=carrier, condition=condition.get(language)
+            )
+        return p.carrier_met.format(language, carrier=carrier)
+
+    def _stage(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
+        p = self.phrases
+        if verdict == Verdict.MET:
+            return p.stage_met.format(
+                language, stage=self.vocabulary.stages[profile.stage].get(language)
+            )
+        return p.stage_not_met.format(language, allowed=self._stages(scheme, language))
+
+    def _theme(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
+        p = self.phrases
+        if not scheme.themes:
+            return p.theme_any.get(language)
+        if verdict == Verdict.UNKNOWN:
+            return p.theme_unknown.get(language)
+        if verdict == Verdict.MET:
+            shared = [s for s in scheme.themes if s in profile.themes]
+            return p.theme_met.format(language, themes=self._themes(shared, language))
+        return p.theme_not_met.format(language, allowed=self._themes(scheme.themes, language))
+
+    def _need(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
+        p = self.phrases
+        if verdict == Verdict.MET:
+            shared = [n for n in scheme.needs if n in profile.needs]
+            return p.need_met.format(language, needs=self._needs(shared, language))
+        template = p.need_unknown if verdict == Verdict.UNKNOWN else p.need_not_met
+        return template.format(language, offered=self._needs(scheme.needs, language))
+
+    def _amount(
+        self, scheme: Scheme, amount: int | None, verdict: Verdict, language: Language
+    ) -> str:
+        p = self.phrases
+        published = scheme.amount
+        if not gives_money(scheme):
+            return p.amount_not_applicable.get(language)
+        if published is None or (published.min is None and published.max is None):
+            return p.amount_unpublished.get(language)
+        bounds = self._range(published.min, published.max, language)
+        if amount is None:
+            return p.amount_unknown.format(language, range=bounds)
+        asked = format_euros(amount, language)
+        if verdict == Verdict.MET:
+            return p.amount_within.format(language, amount=asked, range=bounds)
+        if published.max is not None and amount > published.max:
+            return p.amount_above.format(
+                language, amount=asked, max=format_euros(published.max, language)
+            )
+        return p.amount_below.format(
+            language, amount=asked, min=format_euros(published.min or 0, language)
+        )
+
+    def _calendar(self, scheme: Scheme, on: dt.date, language: Language) -> str:
+        p = self.phrases
+        if scheme.calendar.mode == "permanent":
+            return p.calendar_permanent.get(language)
+        session = open_session(scheme, on)
+        if session is not None:
+            if session.closes is None:
+                return p.calendar_open_no_end.get(language)
+            return p.calendar_open.format(language, date=self.date(session.closes, language))
+        upcoming = next_session(scheme, on)
+        if upcoming is not None and upcoming.opens is not None:
+            return p.calendar_next.format(language, date=self.date(upcoming.opens, language))
+        expected = scheme.calendar.next_expected
+        if expected is not None and expected.label:
+            return p.calendar_next_undated.format(language, label=expected.label)
+        return p.calendar_unannounced.get(language)
+
+    # -- lists, amounts, dates --------------------------------------------------------------
+
+    def _join(self, items: Sequence[str], language: Language, last: bool = True) -> str:
+        separator = self.phrases.list_separator.get(language)
+        if len(items) < 2 or not last:
+            return separator.join(items)
+        final = self.phrases.list_last_separator.get(language)
+        return separator.join(items[:-1]) + final + items[-1]
+
+    def _stages(self, scheme: Scheme, language: Language) -> str:
+        stages = self.vocabulary.stages
+        return self._join([stages[s].get(language) for s in scheme.stages], language)
+
+    def _needs(self, needs: Iterable[Need], language: Language) -> str:
+        labels = self.vocabulary.needs
+        return self._join([labels[n].get(language) for n in needs], language, last=False)
+
+    def _themes(self, slugs: Iterable[str], language: Language) -> str:
+        labels = [self._theme_labels[s].get(language) for s in slugs if s in self._theme_labels]
+        return self._join(labels, language, last=False)
+
+    def _range(self, low: int | None, high: int | None, language: Language) -> str:
+        p = self.phrases
+        if low is not None and high is not None:
+            return p.range_between.format(
+                language, low=format_euros(low, language), high=format_euros(high, language)
+            )
+        if high is not None:
+            return p.range_up_to.format(language, high=format_euros(high, language))
+        return p.range_from.format(language, low=format_euros(low or 0, language))
+
+    def date(self, day: dt.date, language: Language) -> str:
+        """A date the way people write it: « 1er mars 2027 », "1 March 2027"."""
+        month = self.vocabulary.months[day.month - 1].get(language)
+        number = self.phrases.first_of_month.get(language) if day.day == 1 else str(day.day)
+        return f"{number} {month} {day.year}"
+
+
+def gives_money(scheme: Scheme) -> bool:
+    """Whether a scheme offers funding (its amount is then relevant)."""
+    return Need.FINANCEMENT in scheme.needs

@@ -1,0 +1,156 @@
+"""The citizen's turn: lock the chat, load its state, advance the engine, persist it all at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import replace
+
+from bot.core.content import Content
+from bot.core.conversation import Event, Inbound, Reply
+from bot.core.dialog.turn import Turn
+from bot.core.effects import ExportData, FilePreApplication, ForgetData
+from bot.core.qualification import QualificationMemo, QualificationState
+from bot.services.clock import Clock, context_at, utc_now
+from bot.services.locks import KeyedLocks
+from bot.services.outbox import Courier, reply_notices
+from bot.services.ports import RETENTION, ChatSession, Conversation, Notice, Retention, Storage
+from bot.services.privacy import export_document
+
+log = logging.getLogger(__name__)
+# A conversation left this long before its end counts as abandoned at the node it stood on.
+ABANDONED_AFTER = dt.timedelta(hours=48)
+LEAD, LEAD_FORGOTTEN = "lead", "lead_forgotten"
+# An answer waits this long for the replies still being sent to its chat (Telegram's pace).
+SETTLE_SECONDS = 5.0
+
+
+class ConversationService:
+    """Serialises each chat and persists every turn, replies included, in one transaction.
+
+    Replies are written to the outbox with the turn; the courier delivers them after commit,
+    in order, and again after a crash or an outage: a committed turn's replies are never lost.
+    """
+
+    def __init__(
+        self,
+        content: Content,
+        storage: Storage,
+        courier: Courier,
+        clock: Clock = utc_now,
+        retention: Retention = RETENTION,
+    ) -> None:
+        self.content = content  # read on every turn: publishing new content is one assignment
+        self.storage = storage
+        self.courier = courier
+        self.clock = clock
+        self.retention = retention
+        self._locks: KeyedLocks[str] = KeyedLocks()
+
+    async def handle(self, inbound: Inbound) -> bool:
+        """Process one inbound message; False when it was not (a repeated update id)."""
+        key = inbound.chat.key
+        async with self._locks.hold(key):
+            if not _command(inbound):  # an answer: let the question it answers arrive first
+                await self.courier.settled(key, SETTLE_SECONDS)
+            handled = await self._handle(inbound)
+        if handled:
+            self.courier.notify(key)
+        return handled
+
+    async def _handle(self, inbound: Inbound) -> bool:
+        content = self.content
+        engine = content.engine
+        now = self.clock()
+        async with self.storage.conversations.chat(inbound.chat.key) as session:
+            if inbound.update_id is not None and not await session.claim_update(inbound.update_id):
+                return False
+            stored = await session.conversation()
+            state = engine.load(stored.state) if stored else None
+            if stored is not None and state is not None and self._abandoned(stored, state, now):
+                idle = (now - (stored.updated_at or now)).days
+                await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
+            if state is not None and engine.blind(state, inbound) and await session.undelivered():
+                # The citizen has not seen the question yet (its delivery is late, Telegram may
+                # be down): what they sent cannot answer it. The question will arrive; nothing
+                # moves on a guess.
+                log.info("a message arrived before the question it answers: held")
+                await session.log([Event("held", state.node)], now)
+                return True
+            outbound = self.courier.outbound(inbound.chat.channel)
+            if outbound is not None and engine.about_to_work(state):
+                outbound.working(inbound.chat)
+            turn = engine.advance(state, inbound, context_at(now))
+            replies = await self._effects(session, inbound, turn, stored, now)
+            if outbound is not None:
+                replies = outbound.compose(replies)
+            await session.enqueue(reply_notices(inbound.chat, replies, inbound.origin), now)
+        return True
+
+    async def _effects(
+        self,
+        session: ChatSession,
+        inbound: Inbound,
+        turn: Turn[QualificationMemo],
+        stored: Conversation | None,
+        now: dt.datetime,
+    ) -> list[Reply]:
+        """Carry out the turn's effects in its transaction; the replies they complete."""
+        replies = list(turn.replies)
+        forgotten = False
+        for effect in turn.effects:
+            match effect:
+                case FilePreApplication():
+                    filed = await session.file(effect.filing, now)
+                    lead = Notice(
+                        LEAD, filed.filing.counter_id or "", {"reference": filed.reference}
+                    )
+                    await session.enqueue([lead], now)
+                    replies.insert(effect.at, effect.confirm(filed.reference))
+                    log.info("pre-application %s filed", filed.reference)
+                case ExportData():
+                    data = await self.storage.privacy.export(inbound.chat.key)
+                    document = export_document(data, self.content, self.retention, now)
+                    if effect.at < len(replies):
+                        replies[effect.at] = replace(replies[effect.at], document=document)
+                case ForgetData():
+                    erased = await session.forget(now)
+                    notices = [
+                        Notice(LEAD_FORGOTTEN, counter or "", {"reference": reference})
+                        for reference, counter in erased.references
+                    ]
+                    await session.enqueue(notices, now)
+                    forgotten = True
+        if not forgotten:
+            await session.save(self._conversation(inbound, turn, stored, now))
+            await session.log(turn.events, now)
+        return replies
+
+    def _abandoned(self, stored: Conversation, state: QualificationState, now: dt.datetime) -> bool:
+        """Whether the citizen left mid-way long enough ago (noted when they come back)."""
+        if stored.updated_at is None or now - stored.updated_at < ABANDONED_AFTER:
+            return False
+        return state.started and not self.content.engine.finished(state)
+
+    @staticmethod
+    def _conversation(
+        inbound: Inbound,
+        turn: Turn[QualificationMemo],
+        stored: Conversation | None,
+        now: dt.datetime,
+    ) -> Conversation:
+        state = turn.state
+        return Conversation(
+            chat_key=inbound.chat.key,
+            state=state.to_json(),
+            tree_version=state.tree_version,
+            node=state.node,
+            version=(stored.version + 1) if stored else 1,
+            language=state.language,
+            campaign=state.campaign,
+            updated_at=now,
+        )
+
+
+def _command(inbound: Inbound) -> bool:
+    return (inbound.text or "").lstrip().startswith("/")

@@ -1,0 +1,249 @@
+"""The outbox courier: delivers every queued message through its channel, in order per chat."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+
+from bot.core.conversation import Button, ChatRef, Place, Reply
+from bot.services.clock import Clock, utc_now
+from bot.services.ports import (
+    Delivery,
+    DeliveryFailed,
+    DeliveryRefused,
+    JsonObject,
+    Notice,
+    Outbound,
+    Outbox,
+    QueuedNotice,
+    RecipientUnreachable,
+)
+
+log = logging.getLogger(__name__)
+REPLY = "reply"  # the kind of a citizen's reply in the outbox
+BATCH = 50
+
+
+def reply_notices(
+    chat: ChatRef, replies: Sequence[Reply], origin: str | None = None
+) -> list[Notice]:
+    """A turn's replies as outbox rows, in order; the first carries the pressed message's id."""
+    return [
+        Notice(
+            kind=REPLY,
+            recipient=chat.key,
+            payload={"reply": reply_json(reply), "origin": origin, "first": index == 0},
+        )
+        for index, reply in enumerate(replies)
+    ]
+
+
+def delivery(notice: QueuedNotice) -> Delivery:
+    """The delivery an outbox row of a reply stands for."""
+    channel, _, chat_id = notice.recipient.partition(":")
+    payload = notice.payload
+    origin = payload.get("origin")
+    return Delivery(
+        chat=ChatRef(channel, chat_id),
+        reply=reply_from_json(payload["reply"]),
+        origin=str(origin) if origin is not None else None,
+        first=bool(payload.get("first")),
+    )
+
+
+def reply_json(reply: Reply) -> JsonObject:
+    """A reply as JSON data."""
+    return dataclasses.asdict(reply)
+
+
+def reply_from_json(data: JsonObject) -> Reply:
+    """A reply back from JSON data."""
+    place = data.get("place")
+    buttons = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons", ()))
+    return Reply(
+        text=str(data["text"]),
+        buttons=buttons,
+        place=Place(**place) if place else None,
+        location_button=data.get("location_button"),
+        replaces_keyboard=bool(data.get("replaces_keyboard")),
+        document=data.get("document"),
+    )
+
+
+def backoff(attempts: int, cap: float = 30.0) -> dt.timedelta:
+    """How long to wait before trying a message again after `attempts` failures."""
+    return dt.timedelta(seconds=min(cap, 2.0 ** max(attempts, 0)))
+
+
+class Courier:
+    """Delivers queued messages through the channels' `Outbound` ports.
+
+    One task per recipient sends its messages one after the other, in the order they were
+    queued: a message is sent only once the previous one was delivered (or can never be).
+    A failure schedules a retry with backoff and stops that recipient until then; the first
+    success on a channel after failures makes every waiting message of it due again.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        outbounds: Iterable[Outbound] = (),
+        clock: Clock = utc_now,
+        poll: float = 1.0,
+    ) -> None:
+        self.outbox = outbox
+        self.clock = clock
+        self.poll = poll
+        self._outbounds: dict[str, Outbound] = {o.channel: o for o in outbounds}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self._failing: set[str] = set()
+        self._stopping = False
+        self._wake = asyncio.Event()
+
+    def add(self, outbound: Outbound) -> None:
+        """Deliver this channel's messages too, starting with those already waiting."""
+        self._outbounds[outbound.channel] = outbound
+        self._wake.set()
+
+    def outbound(self, channel: str) -> Outbound | None:
+        """The way out of a channel, if it is served here."""
+        return self._outbounds.get(channel)
+
+    def notify(self, recipient: str) -> None:
+        """Messages were just queued for `recipient`: deliver them now."""
+        channel = recipient.partition(":")[0]
+        if self._stopping or channel not in self._outbounds:
+            return
+        if recipient in self._tasks:
+            self._again.add(recipient)
+        else:
+            self._start(recipient)
+
+    async def run(self) -> None:
+        """Find due messages (after a restart, a retry time, another process) until stopped."""
+        while not self._stopping:
+            for channel in list(self._outbounds):
+                try:
+                    due = await self.outbox.recipients(f"{channel}:", self.clock(), 500)
+                except Exception:  # the database may be briefly away: try at the next round
+                    log.exception("outbox: could not look for due messages")
+                    due = []
+                for recipient in due:
+                    if recipient not in self._tasks and not self._stopping:
+                        self._start(recipient)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def drain(self, recipient: str, timeout: float = 30.0) -> None:
+        """Wait until `recipient` has nothing due left (a terminal waits for its answer)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                task = self._tasks.get(recipient)
+                if task is not None:
+                    await asyncio.shield(task)
+                    continue
+                if not await self.outbox.queued(recipient, self.clock(), 1):
+                    return
+                self._start(recipient)
+
+    async def settled(self, recipient: str, timeout: float) -> None:
+        """Wait (up to `timeout`) for the sends in progress to `recipient` to finish."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (task := self._tasks.get(recipient)) is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            await asyncio.wait({task}, timeout=left)
+
+    async def stop(self, timeout: float = 5.0) -> None:
+        """Take no more work; let sends in progress finish for up to `timeout` seconds.
+
+        What is not delivered by then stays in the outbox for the next start.
+        """
+        self._stopping = True
+        self._wake.set()
+        tasks = list(self._tasks.values())
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=timeout)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+
+    @property
+    def busy(self) -> int:
+        """Recipients being served right now."""
+        return len(self._tasks)
+
+    def _start(self, recipient: str) -> None:
+        self._tasks[recipient] = asyncio.create_task(self._serve(recipient), name="courier")
+
+    async def _serve(self, recipient: str) -> None:
+        try:
+            while not self._stopping:
+                self._again.discard(recipient)
+                try:
+                    batch = await self.outbox.queued(recipient, self.clock(), BATCH)
+                except Exception:
+                    log.exception("outbox: could not read a recipient's messages")
+                    return
+                if not batch and recipient not in self._again:
+                    return
+                for notice in batch:
+                    if self._stopping or not await self._deliver(notice):
+                        return
+                if len(batch) < BATCH and recipient not in self._again:
+                    return  # nothing was queued meanwhile: no need to look again
+        except Exception:  # the database went away mid-way: the next round tries again
+            log.exception("outbox: delivery interrupted")
+        finally:  # no await between the last check and here: a notify starts a new task
+            if self._tasks.get(recipient) is asyncio.current_task():
+                del self._tasks[recipient]
+
+    async def _deliver(self, notice: QueuedNotice) -> bool:
+        """Send one message; whether the recipient's next message may go now."""
+        channel = notice.recipient.partition(":")[0]
+        outbound = self._outbounds[channel]
+        try:
+            await outbound.deliver(delivery(notice))
+        except RecipientUnreachable as error:
+            count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
+            log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)
+            return False
+        except DeliveryRefused as error:
+            await self.outbox.dead(notice.id, self.clock(), _name(error))
+            log.error("outbox: message %d refused by %s, skipped", notice.id, channel)
+            return True
+        except Exception as error:  # DeliveryFailed, or a bug: never lose the message
+            if not isinstance(error, DeliveryFailed):
+                log.exception("outbox: delivery of message %d crashed", notice.id)
+            retry_at = self.clock() + backoff(notice.attempts)
+            await self.outbox.failed(notice.id, retry_at, _name(error))
+            self._failing.add(channel)
+            log.warning(
+                "outbox: message %d not delivered on %s (attempt %d): %s",
+                notice.id,
+                channel,
+                notice.attempts + 1,
+                _name(error),
+            )
+            return False
+        await self.outbox.delivered(notice.id, self.clock())
+        if channel in self._failing:  # the channel is back: the waiting need not wait more
+            self._failing.discard(channel)
+            await self.outbox.retry_now(f"{channel}:", self.clock())
+            self._wake.set()
+        return True
+
+
+def _name(error: BaseException) -> str:
+    """An error's kind, never its message (it may carry a token, a chat id or a text)."""
+    cause = error.__cause__
+    return f"{type(error).__name__}({type(cause).__name__})" if cause else type(error).__name__

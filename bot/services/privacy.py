@@ -1,0 +1,146 @@
+"""The citizen's rights and the retention limits: their data as a document, the daily purge."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping
+from functools import partial
+
+from bot.core.content import Content
+from bot.core.dialog.schema import ExportTexts
+from bot.core.dialog.state import AnswerValue
+from bot.core.models import Language, Text
+from bot.services.clock import FRANCE, Clock, utc_now
+from bot.services.ports import RETENTION, PersonalData, PreApplication, Privacy, Purged, Retention
+
+log = logging.getLogger(__name__)
+PURGE_EVERY = dt.timedelta(days=1)
+
+
+def export_document(
+    data: PersonalData, content: Content, retention: Retention, now: dt.datetime
+) -> str:
+    """Everything stored about a citizen, as a JSON document they can read (no internals).
+
+    Headings come from the dialog (`export:`), answers are shown as in the recap.
+    """
+    stored = data.conversation
+    language: Language = "en" if stored is not None and stored.language == "en" else "fr"
+    texts = content.dialog.export
+    t = partial(_heading, texts, language)
+    body: dict[str, object] = {t("exported_at"): _when(now)}
+    if stored is None and not data.pre_applications:
+        body[t("nothing")] = True
+    if stored is not None:
+        state = content.engine.load(stored.state)
+        conversation: dict[str, object] = {
+            t("started_at"): _when(stored.created_at),
+            t("updated_at"): _when(stored.updated_at),
+            t("language"): language,
+        }
+        if stored.campaign:
+            conversation[t("campaign")] = stored.campaign
+        if state is not None:
+            conversation[t("answers")] = _readable(content, state.answers, language)
+        body[t("conversation")] = conversation
+    if data.pre_applications:
+        body[t("pre_applications")] = [_lead(p, content, language) for p in data.pre_applications]
+    body[t("events")] = data.events
+    if data.queued:
+        body[t("queued")] = data.queued
+    months = round(retention.conversations.days / 30.4)
+    body[t("retention")] = texts.retention_rule.format(language, months=months)
+    return json.dumps({t("title"): body}, ensure_ascii=False, indent=2)
+
+
+def _heading(texts: ExportTexts, language: Language, name: str) -> str:
+    text: Text = getattr(texts, name)
+    return text.get(language)
+
+
+def _readable(
+    content: Content, answers: Mapping[str, AnswerValue], language: Language
+) -> dict[str, str]:
+    """Answers as the recap shows them: « Commune » → « Arras (62) »."""
+    render = content.engine.render
+    state = content.engine.new_state(language)
+    return {
+        render.label(node.recap_label, state): render.display(node, answers[node.key], state)
+        for node in content.dialog.nodes.values()
+        if node.recap_label is not None and node.key is not None and node.key in answers
+    }
+
+
+def _lead(record: PreApplication, content: Content, language: Language) -> dict[str, object]:
+    """A filed pre-application, as the citizen gave it."""
+    t = partial(_heading, content.dialog.export, language)
+    filing = record.filing
+    profile = filing.profile
+    keys = content.qualification.keys
+    given: dict[str, AnswerValue] = {
+        keys.commune: profile.commune,
+        keys.carrier: profile.carrier.value,
+        keys.stage: profile.stage.value,
+        keys.themes: list(profile.themes),
+        keys.needs: [n.value for n in profile.needs],
+        keys.amount: profile.amount,
+    }
+    counters = {c.id: c.name for c in content.catalog.knowledge.counters}
+    lead: dict[str, object] = {
+        t("reference"): record.reference,
+        t("filed_at"): _when(record.created_at),
+        t("status"): record.status,
+        t("counter"): counters.get(filing.counter_id or "", filing.counter_id),
+        t("idea"): filing.idea,
+        t("project"): _readable(content, given, language),
+        t("contact"): {
+            t("first_name"): filing.contact.first_name,
+            t("contact_detail"): filing.contact.contact,
+            t("preferred_time"): filing.contact.preferred_time,
+        },
+        t("consent"): _when(filing.consent_at),
+    }
+    if filing.assessment:
+        scale = content.catalog.knowledge.markers.scale
+        labels = {m.id: m.label for m in content.catalog.knowledge.markers.markers}
+        lead[t("assessment")] = {
+            labels[a.marker].get(language): scale[a.level].get(language)
+            for a in filing.assessment
+            if a.marker in labels and 0 <= a.level < len(scale)
+        }
+    return lead
+
+
+def _when(moment: dt.datetime | None) -> str | None:
+    """An instant as people in France read it: 01/12/2026 19:50."""
+    return None if moment is None else moment.astimezone(FRANCE).strftime("%d/%m/%Y %H:%M")
+
+
+class RetentionKeeper:
+    """Applies the retention limits at start and then once a day, inside `comptoir serve`."""
+
+    def __init__(
+        self, privacy: Privacy, retention: Retention = RETENTION, clock: Clock = utc_now
+    ) -> None:
+        self.privacy = privacy
+        self.retention = retention
+        self.clock = clock
+
+    async def purge(self) -> Purged:
+        """One retention run."""
+        purged = await self.privacy.purge(self.clock(), self.retention)
+        await self.privacy.compact()
+        log.info("retention: %s", purged)
+        return purged
+
+    async def run(self, every: dt.timedelta = PURGE_EVERY) -> None:
+        """Purge now, then every `every`, until cancelled; a failed run is retried next time."""
+        while True:
+            try:
+                await self.purge()
+            except Exception:
+                log.exception("retention run failed")
+            await asyncio.sleep(every.total_seconds())

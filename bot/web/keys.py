@@ -1,0 +1,13 @@
+"""The typed keys of what the aiohttp application holds."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.bootstrap import Comptoir
+from bot.channels.telegram import TelegramChannel
+from bot.config import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+COMPTOIR = web.AppKey("comptoir", Comptoir)
+TELEGRAM = web.AppKey("telegram", TelegramChannel)
