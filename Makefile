@@ -5,16 +5,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions with their hashes (see README, « Dependencies »); `make lock` refreshes them.
+LOCK := requirements/test.lock
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
 
-.PHONY: run test lint typecheck unit bench check geo clean
+.PHONY: run test lint typecheck unit bench check geo lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's dependencies change.
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# Reinstall only when the project's dependencies change: the locked versions, hashes checked,
+# then the project itself without resolving anything more.
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 ## run: check the content, then talk to Comptoir in the terminal (SQLite under ./var/)
@@ -47,6 +53,12 @@ check: $(STAMP)
 ## geo: rebuild knowledge/geo/ from the raw open data in ../shared/data/geo
 geo: $(STAMP)
 	$(BIN)/comptoir geo build --from ../shared/data/geo
+
+## lock: re-resolve the dependency ranges of pyproject.toml into requirements/*.lock (review the diff)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements/runtime.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra test -o requirements/test.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

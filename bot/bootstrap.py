@@ -67,4 +67,5 @@ class Comptoir:
     async def close(self) -> None:
         """Stop delivering and release the storage (undelivered messages stay queued)."""
         await self.courier.stop()
+        await self.conversations.eraser.wait()
         await self.storage.close()

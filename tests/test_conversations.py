@@ -292,3 +292,29 @@ async def test_forgetting_after_filing_anonymises_and_tells_the_counter(
         ("lead_forgotten", reference),
     ]
     assert (await storage.privacy.export(citizen.chat.key)).pre_applications == ()
+
+
+async def test_forgetting_erases_the_citizen_from_the_sqlite_files(
+    content: Content, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/erase.sqlite3"
+    storage = await open_storage(url, clock=lambda: NOW)
+    try:
+        comptoir = _comptoir(content, storage)
+        citizen = Citizen(comptoir, chat_id="987654321987")
+        idea = "Un atelier vélo rue des Lilas chez Dominique Quintal"
+        await citizen.qualify(idea, "Arras", "Une association", "On teste", ["Un local"])
+        await citizen.results()
+        await citizen.call_me_back("Quintal", "dominique.quintal@example.org", "Le matin")
+        await citizen.press("Confirmer")
+        await citizen.send("/oublier")
+        await citizen.press("Oui")
+        await comptoir.conversations.eraser.wait()  # the compaction after the erasure
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("erase.sqlite3")]
+        assert files
+        for path in files:
+            data = path.read_bytes()
+            for secret in ("dominique.quintal@example.org", "Lilas", "Quintal", "987654321987"):
+                assert secret.encode() not in data, (path.name, secret)
+    finally:
+        await storage.close()

@@ -321,3 +321,151 @@ def test_any_text_at_any_node_re_asks_or_moves_on(
     assert all(0 < len(r.text) <= 4096 for r in replies)
     assert all(len(b.data.encode()) <= 64 for r in replies for row in r.buttons for b in row)
     assert driver.node == before or driver.node in engine.dialog.nodes
+
+
+def _edited_dialog(tmp_path: Path, change: Any) -> Path:
+    data = yaml.safe_load(DIALOG.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "qualification.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_commands_are_content_a_rename_works_and_the_help_must_follow(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    def rename(data: dict[str, Any]) -> None:
+        back = next(c for c in data["commands"] if c["action"] == "back")
+        back["command"] = "precedent"
+
+    with pytest.raises(ContentError) as raised:
+        load_qualification(_edited_dialog(tmp_path, rename), catalog)
+    assert any(
+        "ne mentionne pas la commande « /precedent »" in str(p) for p in raised.value.problems
+    )
+
+    def rename_and_document(data: dict[str, Any]) -> None:
+        rename(data)
+        for language in ("fr", "en"):
+            data["texts"]["help"][language] += "\n/precedent"
+
+    dialog = load_qualification(_edited_dialog(tmp_path, rename_and_document), catalog)
+    driver = Driver(Content.build(catalog, dialog).engine)
+    _to_needs(driver)
+    driver.send("/precedent")
+    assert driver.node == "stage"
+    driver.send("/back")  # the English alias still works
+    assert driver.node == "carrier"
+
+
+def test_the_answers_a_profile_reads_are_checked_against_what_the_matcher_knows(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    def rename_value(data: dict[str, Any]) -> None:
+        data["nodes"]["carrier"]["options"][2]["value"] = "asso"
+
+    with pytest.raises(ContentError) as raised:
+        load_qualification(_edited_dialog(tmp_path, rename_value), catalog)
+    assert any(
+        "valeurs inconnues du moteur pour « carrier » : asso" in str(p)
+        for p in raised.value.problems
+    )
+
+    def unknown_marker(data: dict[str, Any]) -> None:
+        data["nodes"]["marker_collectif"]["marker"] = "bonheur"
+        data["consent"]["value"] = "peut-etre"
+
+    with pytest.raises(ContentError) as raised:
+        load_qualification(_edited_dialog(tmp_path, unknown_marker), catalog)
+    problems = " ".join(str(p) for p in raised.value.problems)
+    assert "marqueur inconnu « bonheur »" in problems
+    assert "consent.value" in problems
+
+
+def test_consent_is_the_answer_the_dialog_declares(tmp_path: Path, catalog: Catalog) -> None:
+    def other_consent(data: dict[str, Any]) -> None:
+        data["nodes"]["consent"]["options"][0]["value"] = "daccord"
+        data["consent"]["value"] = "daccord"
+
+    dialog = load_qualification(_edited_dialog(tmp_path, other_consent), catalog)
+    driver = Driver(Content.build(catalog, dialog).engine)
+    driver.send("/start")
+    driver.press("Oui")
+    assert driver.state is not None and driver.state.consent_at == NOW
+
+
+def test_the_self_assessment_scale_comes_from_the_markers_and_is_read_back(
+    engine: QualificationEngine, catalog: Catalog
+) -> None:
+    driver = Driver(engine)
+    _to_needs(driver)
+    driver.press("Un local")
+    driver.press("Valider")
+    driver.press("Oui")  # the self-assessment
+    scale = [level.fr for level in catalog.knowledge.markers.scale]
+    buttons = [b.label for r in driver.replies for row in r.buttons for b in row]
+    assert buttons == scale
+    for level in ("En bonne partie", "Un peu", "Pleinement", "Pas encore"):
+        driver.press(level)
+    said = driver.text()
+    assert "à titre indicatif" in said
+    assert "• Nature et intervention du collectif : En bonne partie" in said
+    assert "• Gouvernance collective : Pas encore" in said
+
+
+def test_a_double_tap_is_answered_once(engine: QualificationEngine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    consent = next(b.data for r in driver.replies for row in r.buttons for b in row)
+    driver.send(button=consent)
+    assert driver.node == "idea"
+    assert driver.send(button=consent) == []  # the same press again: nothing to say
+    assert driver.node == "idea"
+    driver.send("/retour")
+    driver.send(button=consent)  # a real answer again after moving back
+    assert driver.node == "idea"
+
+
+def test_invisible_and_control_characters_are_not_an_answer(engine: QualificationEngine) -> None:
+    driver = Driver(engine)
+    driver.send("/start")
+    driver.press("Oui")
+    driver.send("\u200b\u200d\ufeff")
+    assert "Votre réponse est vide" in driver.text()
+    driver.send("Un jardin\x00 partagé \u202edans le quartier\u202c")
+    assert driver.state is not None
+    assert driver.state.answers["idea"] == "Un jardin partagé dans le quartier"
+
+
+def test_a_state_written_by_the_former_engine_still_loads(engine: QualificationEngine) -> None:
+    legacy = {
+        "tree_version": "2026-11-28.4",
+        "node": "themes",
+        "language": "fr",
+        "started": True,
+        "answers": {"consent": "oui", "idea": "Une recyclerie"},
+        "path": ["consent", "idea"],
+        "pending": {"selection": ["economie-circulaire"], "show_results": False},
+        "editing": False,
+        "detected": ["economie-circulaire"],
+        "results": {"commune": {"insee": "62041", "name": "Arras"}, "schemes": []},
+        "consent_at": "2026-11-28T10:00:00+00:00",
+        "started_at": "2026-11-28T09:59:00+00:00",
+        "campaign": None,
+        "filed": False,
+    }
+    state = engine.load(legacy)
+    assert state is not None
+    assert state.memo.detected == ("economie-circulaire",)
+    assert state.pending.selection == ("economie-circulaire",)
+    turn = engine.advance(state, Inbound(CHAT, button="themes|_ok"), CONTEXT)
+    assert turn.state.node == "where"
+
+
+def test_today_is_the_day_in_paris_not_in_utc() -> None:
+    from bot.services.clock import context_at
+
+    late = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # 00:30 on 1 December in Paris
+    assert context_at(late).today == dt.date(2026, 12, 1)
+    summer = dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.UTC)  # 00:30 on 1 July (UTC+2)
+    assert context_at(summer).today == dt.date(2026, 7, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,13 @@ def test_an_open_session_is_met_and_its_deadline_ranks_it(knowledge_copy: Path) 
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     data["calendar"] = {
         "mode": "periodic",
-        "sessions": [{"opens": "2026-11-01", "closes": "2026-12-15", "label": "Édition test"}],
+        "sessions": [
+            {
+                "opens": "2026-11-01",
+                "closes": "2026-12-15",
+                "label": {"fr": "Édition test", "en": "Test edition"},
+            }
+        ],
     }
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     catalog = Catalog.load(knowledge_copy)
@@ -311,3 +318,59 @@ def test_a_counter_in_the_citizens_own_commune_is_said_to_be_close(catalog: Cata
     assert service.distance_km is not None and service.distance_km < 1
     assert "Dans votre commune ou tout près" in service.reasons
     assert not any("0,0 km" in reason for reason in service.reasons)
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"commune": "62041", "carrier": "association", "stage": "emergence",
+         "themes": ["economie-circulaire"], "needs": ["financement"], "amount": 15000},
+        {"commune": "35068", "carrier": "habitant", "stage": "idee", "needs": ["accompagnement"]},
+        {"commune": "31069", "carrier": "cooperative", "stage": "developpement",
+         "needs": ["financement"], "amount": 900000},
+    ],
+)  # fmt: skip
+def test_match_in_english_is_english_throughout(
+    profile: dict[str, object],
+    catalog: Catalog,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(profile), encoding="utf-8")
+    assert main(["match", str(path), "--lang", "en", "--date", "2026-11-28", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert main(["match", str(path), "--lang", "en", "--date", "2026-11-28"]) == 0
+    text = capsys.readouterr().out
+    sentences = [text]
+    for group in ("schemes", "near_misses"):
+        for scheme in result[group]:
+            sentences += [scheme["reason"], scheme["remedy"] or "", *scheme["checks"]]
+            sentences += [c["detail"] for c in scheme["criteria"]]
+    for counter in result["counters"]:
+        sentences += [*counter["reasons"], counter["how"] or ""]
+    written = "\n".join(sentences)
+    for group in ("schemes", "near_misses", "counters"):  # proper names stay as they are
+        for record in result[group]:
+            written = written.replace(record["name"], "").replace(record.get("funder", ""), "")
+    for french in _french_only(catalog):
+        assert french not in written, french
+
+
+def _french_only(catalog: Catalog) -> set[str]:
+    """Every French wording of the vocabulary that differs from its English one."""
+    vocabulary = catalog.knowledge.vocabulary
+    texts = [
+        *vocabulary.stages.values(),
+        *vocabulary.carriers.values(),
+        *vocabulary.needs.values(),
+        *vocabulary.levels.values(),
+        *vocabulary.months,
+        *(theme.label for theme in catalog.knowledge.themes),
+    ]
+    found = {t.fr for t in texts if t.fr != t.en and len(t.fr) > 4}
+    for _, phrase in vocabulary.phrases:
+        for fragment in re.split(r"\{[a-z_]+\}", phrase.fr):
+            if len(fragment.strip()) >= 8 and fragment not in phrase.en:
+                found.add(fragment.strip())
+    return found

@@ -157,7 +157,7 @@ class Session(Record):
 
     opens: dt.date | None = None
     closes: dt.date | None = None
-    label: str | None = None
+    label: Text | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Session:

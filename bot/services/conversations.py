@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.core.content import Content
 from bot.core.conversation import Event, Inbound, Reply
@@ -14,15 +14,32 @@ from bot.core.qualification import QualificationMemo, QualificationState
 from bot.services.clock import Clock, context_at, utc_now
 from bot.services.locks import KeyedLocks
 from bot.services.outbox import Courier, reply_notices
-from bot.services.ports import RETENTION, ChatSession, Conversation, Notice, Retention, Storage
-from bot.services.privacy import export_document
+from bot.services.ports import (
+    RETENTION,
+    ChatSession,
+    Conversation,
+    Notice,
+    QueuedNotice,
+    Retention,
+    Storage,
+)
+from bot.services.privacy import Eraser, export_document
 
 log = logging.getLogger(__name__)
 # A conversation left this long before its end counts as abandoned at the node it stood on.
 ABANDONED_AFTER = dt.timedelta(hours=48)
 LEAD, LEAD_FORGOTTEN = "lead", "lead_forgotten"
 # An answer waits this long for the replies still being sent to its chat (Telegram's pace).
-SETTLE_SECONDS = 5.0
+SETTLE_SECONDS = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """What a committed turn leaves to do: deliver its replies, compact after an erasure."""
+
+    fresh: list[QueuedNotice]  # the turn's replies, as written to the outbox
+    behind: int  # replies to the chat that were already waiting
+    forgotten: bool
 
 
 class ConversationService:
@@ -45,6 +62,7 @@ class ConversationService:
         self.courier = courier
         self.clock = clock
         self.retention = retention
+        self.eraser = Eraser(storage.privacy)
         self._locks: KeyedLocks[str] = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> bool:
@@ -53,30 +71,38 @@ class ConversationService:
         async with self._locks.hold(key):
             if not _command(inbound):  # an answer: let the question it answers arrive first
                 await self.courier.settled(key, SETTLE_SECONDS)
-            handled = await self._handle(inbound)
-        if handled:
+            outcome = await self._handle(inbound)
+        if outcome is None:
+            return False
+        if outcome.behind:  # older messages wait for this chat: the courier reads them in order
             self.courier.notify(key)
-        return handled
+        elif outcome.fresh:
+            self.courier.hand(key, outcome.fresh)
+        if outcome.forgotten:
+            self.eraser.request()  # out of the chat's transaction, now committed
+        return True
 
-    async def _handle(self, inbound: Inbound) -> bool:
+    async def _handle(self, inbound: Inbound) -> Committed | None:
+        """The turn in one transaction; None when the update was already processed."""
         content = self.content
         engine = content.engine
         now = self.clock()
         async with self.storage.conversations.chat(inbound.chat.key) as session:
             if inbound.update_id is not None and not await session.claim_update(inbound.update_id):
-                return False
+                return None
             stored = await session.conversation()
             state = engine.load(stored.state) if stored else None
             if stored is not None and state is not None and self._abandoned(stored, state, now):
                 idle = (now - (stored.updated_at or now)).days
                 await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
-            if state is not None and engine.blind(state, inbound) and await session.undelivered():
+            behind = await session.undelivered()
+            if behind and state is not None and engine.blind(state, inbound):
                 # The citizen has not seen the question yet (its delivery is late, Telegram may
                 # be down): what they sent cannot answer it. The question will arrive; nothing
                 # moves on a guess.
                 log.info("a message arrived before the question it answers: held")
                 await session.log([Event("held", state.node)], now)
-                return True
+                return Committed([], behind, forgotten=False)
             outbound = self.courier.outbound(inbound.chat.channel)
             if outbound is not None and engine.about_to_work(state):
                 outbound.working(inbound.chat)
@@ -84,8 +110,10 @@ class ConversationService:
             replies = await self._effects(session, inbound, turn, stored, now)
             if outbound is not None:
                 replies = outbound.compose(replies)
-            await session.enqueue(reply_notices(inbound.chat, replies, inbound.origin), now)
-        return True
+            notices = reply_notices(inbound.chat, replies, inbound.origin)
+            fresh = await session.enqueue(notices, now)
+            forgotten = any(isinstance(e, ForgetData) for e in turn.effects)
+            return Committed(fresh, behind, forgotten)
 
     async def _effects(
         self,

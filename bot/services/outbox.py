@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
@@ -56,8 +55,28 @@ def delivery(notice: QueuedNotice) -> Delivery:
 
 
 def reply_json(reply: Reply) -> JsonObject:
-    """A reply as JSON data."""
-    return dataclasses.asdict(reply)
+    """A reply as JSON data (written field by field: `dataclasses.asdict` is ten times slower)."""
+    data: JsonObject = {"text": reply.text}
+    if reply.buttons:
+        data["buttons"] = [
+            [{"label": b.label, "data": b.data, "selected": b.selected} for b in row]
+            for row in reply.buttons
+        ]
+    if reply.place is not None:
+        place = reply.place
+        data["place"] = {
+            "name": place.name,
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "address": place.address,
+        }
+    if reply.location_button is not None:
+        data["location_button"] = reply.location_button
+    if reply.replaces_keyboard:
+        data["replaces_keyboard"] = True
+    if reply.document is not None:
+        data["document"] = reply.document
+    return data
 
 
 def reply_from_json(data: JsonObject) -> Reply:
@@ -124,6 +143,16 @@ class Courier:
         else:
             self._start(recipient)
 
+    def hand(self, recipient: str, notices: Sequence[QueuedNotice]) -> None:
+        """Messages just committed, with nothing older waiting: send them without reading back."""
+        channel = recipient.partition(":")[0]
+        if self._stopping or channel not in self._outbounds:
+            return
+        if recipient in self._tasks:
+            self._again.add(recipient)
+        else:
+            self._start(recipient, list(notices))
+
     async def run(self) -> None:
         """Find due messages (after a restart, a retry time, another process) until stopped."""
         while not self._stopping:
@@ -182,18 +211,18 @@ class Courier:
         """Recipients being served right now."""
         return len(self._tasks)
 
-    def _start(self, recipient: str) -> None:
-        self._tasks[recipient] = asyncio.create_task(self._serve(recipient), name="courier")
+    def _start(self, recipient: str, first: list[QueuedNotice] | None = None) -> None:
+        task = asyncio.create_task(self._serve(recipient, first), name="courier")
+        self._tasks[recipient] = task
 
-    async def _serve(self, recipient: str) -> None:
+    async def _serve(self, recipient: str, first: list[QueuedNotice] | None) -> None:
         try:
             while not self._stopping:
                 self._again.discard(recipient)
-                try:
+                if first is not None:
+                    batch, first = first, None
+                else:
                     batch = await self.outbox.queued(recipient, self.clock(), BATCH)
-                except Exception:
-                    log.exception("outbox: could not read a recipient's messages")
-                    return
                 if not batch and recipient not in self._again:
                     return
                 for notice in batch:

@@ -111,6 +111,7 @@ class Retention:
     events: dt.timedelta = dt.timedelta(days=365)
     pre_applications: dt.timedelta = dt.timedelta(days=365)
     dead_notices: dt.timedelta = dt.timedelta(days=7)
+    inbox: dt.timedelta = dt.timedelta(days=7)
     delivered_notices: dt.timedelta = dt.timedelta(days=30)
 
 
@@ -141,8 +142,8 @@ class ChatSession(Protocol):
     async def file(self, filing: Filing, at: dt.datetime) -> PreApplication:
         """File a pre-application, or return the one already filed with the same key."""
 
-    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> None:
-        """Add messages to the outbox, delivered after commit."""
+    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
+        """Add messages to the outbox, delivered after commit; the rows as written, in order."""
 
     async def forget(self, at: dt.datetime) -> Forgotten:
         """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
@@ -180,6 +181,22 @@ class Outbox(Protocol):
         """Make every failed message of these recipients due again (the channel is back)."""
 
 
+class Inbox(Protocol):
+    """Updates a channel fetched and has not processed yet: kept until they are."""
+
+    async def hold(
+        self,
+        channel: str,
+        updates: Sequence[tuple[int, JsonObject]],
+        done: Sequence[int],
+        at: dt.datetime,
+    ) -> None:
+        """Keep fetched updates (id, raw JSON) and forget those processed since, in one go."""
+
+    async def held(self, channel: str) -> list[tuple[int, JsonObject]]:
+        """The updates fetched and not processed (after a crash), oldest first."""
+
+
 class Privacy(Protocol):
     """The citizen's rights and the retention limits."""
 
@@ -200,6 +217,7 @@ class Storage:
     conversations: Conversations
     outbox: Outbox
     privacy: Privacy
+    inbox: Inbox
     database: Database
 
     async def close(self) -> None:

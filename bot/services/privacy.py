@@ -144,3 +144,40 @@ class RetentionKeeper:
             except Exception:
                 log.exception("retention run failed")
             await asyncio.sleep(every.total_seconds())
+
+
+class Eraser:
+    """Makes erased data unrecoverable from the database files soon after an erasure.
+
+    Requests that come close together are served by one compaction (on PostgreSQL it rewrites
+    the tables holding personal data; on SQLite it empties the write-ahead log).
+    """
+
+    def __init__(self, privacy: Privacy, delay: float = 1.0) -> None:
+        self.privacy = privacy
+        self.delay = delay
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
+
+    def request(self) -> None:
+        """Compact soon (the caller does not wait)."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.create_task(self._run(), name="eraser")
+
+    async def _run(self) -> None:
+        while True:
+            self._again = False
+            await asyncio.sleep(self.delay)
+            try:
+                await self.privacy.compact()
+            except Exception:
+                log.exception("compaction after an erasure failed (retried by the daily purge)")
+            if not self._again:
+                return
+
+    async def wait(self) -> None:
+        """Wait for a compaction in progress (tests, shutdown)."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)

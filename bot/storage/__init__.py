@@ -13,6 +13,7 @@ from bot.services.ports import Storage
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
 from bot.storage.conversations import SqlConversations
 from bot.storage.errors import MissingSecret
+from bot.storage.inbox import SqlInbox
 from bot.storage.migrate import upgrade_connection, upgrade_engine
 from bot.storage.outbox import SqlOutbox
 from bot.storage.privacy import SqlPrivacy
@@ -41,6 +42,7 @@ async def open_storage(
         conversations=SqlConversations(database, pseudonyms, clock),
         outbox=SqlOutbox(database),
         privacy=SqlPrivacy(database, pseudonyms),
+        inbox=SqlInbox(database),
         database=database,
     )
 

@@ -13,7 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.core.conversation import Event
 from bot.core.filing import Filing
 from bot.services.clock import Clock, utc_now
-from bot.services.ports import ChatSession, Conversation, Forgotten, Notice, PreApplication
+from bot.services.ports import (
+    ChatSession,
+    Conversation,
+    Forgotten,
+    Notice,
+    PreApplication,
+    QueuedNotice,
+)
 from bot.storage.connection import LOCK_TIMEOUT, Executor, SqlDatabase
 from bot.storage.errors import StaleConversation
 from bot.storage.guard import holding_chat
@@ -40,6 +47,14 @@ _INSERT_CONVERSATION = {
     "sqlite": sqlite.insert(ConversationRow).on_conflict_do_nothing(),
     "postgresql": postgresql.insert(ConversationRow).on_conflict_do_nothing(),
 }
+_UNDELIVERED_WHERE = (
+    OutboxRow.recipient == bindparam("b_chat_key"),
+    OutboxRow.kind == REPLY,
+    OutboxRow.delivered_at.is_(None),
+    OutboxRow.dead_at.is_(None),
+)
+_UNDELIVERED = select(func.count()).where(*_UNDELIVERED_WHERE)
+# One statement reads the conversation and how many of its replies still wait for delivery.
 _SELECT_CONVERSATION = select(
     ConversationRow.state,
     ConversationRow.tree_version,
@@ -48,19 +63,14 @@ _SELECT_CONVERSATION = select(
     ConversationRow.language,
     ConversationRow.campaign,
     ConversationRow.updated_at,
+    _UNDELIVERED.scalar_subquery().label("undelivered"),
 ).where(ConversationRow.chat_key == bindparam("b_chat_key"), ConversationRow.version > 0)
 _UPDATE_CONVERSATION = update(ConversationRow).where(
     ConversationRow.chat_key == bindparam("b_chat_key"),
     ConversationRow.version == bindparam("b_expected"),
 )
 _INSERT_EVENTS = insert(EventRow)
-_INSERT_NOTICES = insert(OutboxRow)
-_UNDELIVERED = select(func.count()).where(
-    OutboxRow.recipient == bindparam("b_recipient"),
-    OutboxRow.kind == REPLY,
-    OutboxRow.delivered_at.is_(None),
-    OutboxRow.dead_at.is_(None),
-)
+_INSERT_NOTICES = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
 _LOCK_CONVERSATION = (
     select(ConversationRow.version)
     .where(ConversationRow.chat_key == bindparam("b_chat_key"))
@@ -95,6 +105,7 @@ class SqlChatSession:
         self._clock = clock
         self._pseudonyms = pseudonyms
         self._dialect = connection.dialect.name
+        self._undelivered: int | None = None  # read with the conversation, then kept up to date
 
     async def claim_update(self, update_id: int) -> bool:
         """Record an update id; False when it was already processed (drop it)."""
@@ -108,12 +119,17 @@ class SqlChatSession:
             _SELECT_CONVERSATION, {"b_chat_key": self._chat_key}
         )
         row = result.one_or_none()
-        return None if row is None else conversation(self._chat_key, row)
+        if row is None:
+            return None
+        self._undelivered = int(row.undelivered or 0)  # the transaction's own writes included
+        return conversation(self._chat_key, row)
 
     async def undelivered(self) -> int:
         """How many replies to this chat wait in the outbox, not yet delivered."""
-        count = await self._connection.scalar(_UNDELIVERED, {"b_recipient": self._chat_key})
-        return int(count or 0)
+        if self._undelivered is None:
+            count = await self._connection.scalar(_UNDELIVERED, {"b_chat_key": self._chat_key})
+            self._undelivered = int(count or 0)
+        return self._undelivered
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or update the conversation (its `version` must be the stored one + 1)."""
@@ -194,12 +210,12 @@ class SqlChatSession:
         )
         return PreApplication(filed, self._chat_key, filing, "nouvelle", at.astimezone(dt.UTC))
 
-    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> None:
-        """Add messages to the outbox, delivered after commit."""
+    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
+        """Add messages to the outbox, delivered after commit; the rows as written, in order."""
         aware(at)
         if not notices:
-            return
-        await self._connection.execute(
+            return []
+        result = await self._connection.execute(
             _INSERT_NOTICES,
             [
                 {
@@ -213,6 +229,15 @@ class SqlChatSession:
                 for n in notices
             ],
         )
+        ids = [row.id for row in result.all()]
+        if self._undelivered is not None:
+            self._undelivered += sum(
+                1 for n in notices if n.recipient == self._chat_key and n.kind == REPLY
+            )
+        return [
+            QueuedNotice(i, n.kind, n.recipient, n.payload, 0, at)
+            for i, n in zip(ids, notices, strict=True)
+        ]
 
     async def forget(self, at: dt.datetime) -> Forgotten:
         """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
@@ -223,6 +248,7 @@ class SqlChatSession:
         await run(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.chat_key == key))
         await run(delete(EventRow).where(EventRow.chat_hash == self._pseudonyms.of(key)))
         await run(delete(OutboxRow).where(OutboxRow.recipient == key))
+        self._undelivered = 0
         anonymised = await run(
             update(PreApplicationRow)
             .where(PreApplicationRow.chat_key == key)

@@ -43,15 +43,20 @@ class SqlOutbox:
         self._database = database
 
     async def recipients(self, prefix: str, now: dt.datetime, limit: int) -> list[str]:
-        """Recipients (whose key starts with `prefix`) with a message due for delivery."""
+        """Recipients (whose key starts with `prefix`) whose first waiting message is due."""
         refuse_nesting("recipients")
         aware(now)
+        first = (
+            select(func.min(OutboxRow.id).label("id"))
+            .where(*_WAITING, OutboxRow.recipient.startswith(prefix, autoescape=True))
+            .group_by(OutboxRow.recipient)
+            .subquery()
+        )
         query = (
             select(OutboxRow.recipient)
-            .where(*_WAITING, OutboxRow.next_attempt_at <= now)
-            .where(OutboxRow.recipient.startswith(prefix, autoescape=True))
-            .group_by(OutboxRow.recipient)
-            .order_by(func.min(OutboxRow.id))
+            .join(first, OutboxRow.id == first.c.id)
+            .where(OutboxRow.next_attempt_at <= now)
+            .order_by(OutboxRow.id)
             .limit(limit)
         )
         async with self._database.transaction() as connection:

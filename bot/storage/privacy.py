@@ -17,6 +17,7 @@ from bot.storage.records import pre_application
 from bot.storage.tables import (
     ConversationRow,
     EventRow,
+    InboxRow,
     OutboxRow,
     PreApplicationRow,
     ProcessedUpdateRow,
@@ -25,7 +26,14 @@ from bot.storage.tables import (
 # Bound parameters per statement stay far below SQLite's limit.
 _BATCH = 500
 # The tables that hold personal data, rewritten by `compact` on PostgreSQL.
-PERSONAL_TABLES = ("conversations", "pre_applications", "outbox", "processed_updates", "events")
+PERSONAL_TABLES = (
+    "conversations",
+    "pre_applications",
+    "outbox",
+    "processed_updates",
+    "events",
+    "inbox",
+)
 
 
 class SqlPrivacy:
@@ -131,6 +139,10 @@ class SqlPrivacy:
                 )
             )
             events = _count(await run(delete(EventRow).where(EventRow.at < now - retention.events)))
+            # An update still held after days is one that cannot be processed: let it go.
+            updates += _count(
+                await run(delete(InboxRow).where(InboxRow.received_at < now - retention.inbox))
+            )
             notices += _count(
                 await run(
                     delete(OutboxRow).where(

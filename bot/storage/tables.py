@@ -97,6 +97,18 @@ class ProcessedUpdateRow(Base):
     at: Mapped[dt.datetime]
 
 
+class InboxRow(Base):
+    """An update fetched from a channel and not yet processed (long polling acknowledges it)."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index(None, "received_at"),)
+
+    channel: Mapped[str] = mapped_column(String, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    received_at: Mapped[dt.datetime]
+
+
 class ReferenceCounterRow(Base):
     """The last pre-application number given in a year (references restart each year)."""
 

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.telegram import (
+    POLL_TIMEOUT,
     AiohttpRequest,
     Pace,
     Sender,
@@ -27,7 +28,7 @@ from bot.web.keys import COMPTOIR, SETTINGS, TELEGRAM
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DRAIN_SECONDS = 5.0  # at shutdown, sends in progress get this long to finish
+DRAIN_SECONDS = 2.0  # at shutdown, turns then sends in progress get this long each
 
 
 class TelegramUnavailable(RuntimeError):
@@ -42,12 +43,15 @@ def bot_for(settings: Settings) -> Bot:
         base_url=settings.telegram_base_url,
         base_file_url=settings.telegram_base_url.replace("/bot", "/file/bot"),
         request=AiohttpRequest(connection_pool_size=256),
-        get_updates_request=AiohttpRequest(connection_pool_size=1, read_timeout=40.0),
     )
 
 
 async def telegram_context(app: web.Application) -> AsyncIterator[None]:
-    """Start the bot (webhook or polling) after the services; stop it before them."""
+    """Start the bot (webhook or polling) after the services; stop it before them.
+
+    A refused token stops the server with one clear line. An unreachable Telegram does not: the
+    server serves, and the bot keeps trying to start in the background (`/readyz` says so).
+    """
     settings = app[SETTINGS]
     if settings.telegram_token is None:
         log.info("no Telegram token: serving without the bot")
@@ -55,6 +59,36 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         return
     comptoir = app[COMPTOIR]
     bot = bot_for(settings)
+    pace = Pace(
+        per_chat_interval=settings.telegram_per_chat_interval,
+        overall_per_second=settings.telegram_overall_per_second,
+        per_chat_burst=settings.telegram_per_chat_burst,
+    )
+    outbound = TelegramOutbound(bot, Sender(pace))
+    poll_request = AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10)
+    channel = TelegramChannel(
+        comptoir.conversations, outbound, bot, comptoir.storage.inbox, poll_request
+    )
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        if await _initialize(bot):
+            await _connect(app, channel, settings, tasks)
+        else:
+            tasks.append(asyncio.create_task(_keep_trying(app, channel, settings, tasks)))
+        yield
+    finally:
+        channel.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await channel.finish(DRAIN_SECONDS)
+        await comptoir.courier.stop(DRAIN_SECONDS)
+        with contextlib.suppress(Exception):
+            await bot.shutdown()
+
+
+async def _initialize(bot: Bot) -> bool:
+    """Ask Telegram who the bot is; False when it cannot be reached now."""
     try:
         await bot.initialize()
     except InvalidToken:
@@ -62,35 +96,55 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
             "Telegram a refusé le jeton du bot (COMPTOIR_TELEGRAM_TOKEN) : vérifiez-le, ou "
             "l'adresse COMPTOIR_TELEGRAM_BASE_URL. / Telegram refused the bot's token."
         ) from None
-    pace = Pace(
-        per_chat_interval=settings.telegram_per_chat_interval,
-        overall_per_second=settings.telegram_overall_per_second,
-        per_chat_burst=settings.telegram_per_chat_burst,
-    )
-    outbound = TelegramOutbound(bot, Sender(pace))
-    comptoir.courier.add(outbound)
-    channel = TelegramChannel(comptoir.conversations, outbound, bot)
-    poller: asyncio.Task[None] | None = None
-    try:
-        await channel.register_commands(comptoir.content.commands)
-        if settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
-            )
-        else:
-            await bot.delete_webhook()
-            poller = asyncio.create_task(channel.poll(), name="telegram polling")
-        app[TELEGRAM] = channel
-        yield
-    finally:
-        channel.stop()
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
-        await comptoir.courier.stop(DRAIN_SECONDS)
-        await bot.shutdown()
+    except TelegramError as error:
+        log.warning("Telegram unreachable (%s): the bot starts later", type(error).__name__)
+        return False
+    return True
+
+
+async def _connect(
+    app: web.Application,
+    channel: TelegramChannel,
+    settings: Settings,
+    tasks: list[asyncio.Task[None]],
+) -> None:
+    """Publish the commands, set the webhook or start polling, then take deliveries."""
+    comptoir = app[COMPTOIR]
+    bot = channel.bot
+    await channel.register_commands(comptoir.content.commands)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        await bot.set_webhook(
+            settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+        )
+    else:
+        await bot.delete_webhook()
+        tasks.append(asyncio.create_task(channel.poll(), name="telegram polling"))
+    comptoir.courier.add(channel.outbound)
+    app[TELEGRAM] = channel
+    log.info("Telegram bot ready (%s)", "webhook" if settings.webhook_url else "polling")
+
+
+async def _keep_trying(
+    app: web.Application,
+    channel: TelegramChannel,
+    settings: Settings,
+    tasks: list[asyncio.Task[None]],
+) -> None:
+    """Start the bot once Telegram answers, waiting longer between attempts (at most 30 s)."""
+    pause = 1.0
+    while True:
+        await asyncio.sleep(pause)
+        try:
+            if await _initialize(channel.bot):
+                await _connect(app, channel, settings, tasks)
+                return
+        except TelegramUnavailable:
+            log.error("Telegram refused the bot's token (COMPTOIR_TELEGRAM_TOKEN): giving up")
+            return
+        except TelegramError as error:
+            log.warning("Telegram setup failed (%s); retrying", type(error).__name__)
+        pause = min(pause * 2, 30.0)
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
@@ -102,9 +156,11 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     """
     app = request.app
     settings = app[SETTINGS]
-    channel = app.get(TELEGRAM)
-    if channel is None or not settings.webhook_url or settings.webhook_secret is None:
+    if not settings.webhook_url or settings.webhook_secret is None:
         return web.Response(status=404)
+    channel = app.get(TELEGRAM)
+    if channel is None:  # the bot is still starting: Telegram will send it again
+        return web.Response(status=503)
     given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
     expected = settings.webhook_secret.get_secret_value().encode("utf-8")
     if not hmac.compare_digest(given, expected):

@@ -61,6 +61,17 @@ async def test_recipients_leave_out_delivered_given_up_and_later_messages(
     assert await storage.outbox.recipients("web:", T0 + MINUTE, 10) == ["web:later"]
 
 
+async def test_a_recipient_whose_first_message_waits_for_a_retry_is_not_listed(
+    storage: Storage,
+) -> None:
+    await enqueue(storage, [reply("web:1")])
+    (first,) = await queue_of(storage, "web:1", T0)
+    await storage.outbox.failed(first, T0 + 10 * MINUTE, "timeout")
+    await enqueue(storage, [reply("web:1")], T0 + MINUTE)  # due, but behind the first one
+    assert await storage.outbox.recipients("web:", T0 + 2 * MINUTE, 10) == []
+    assert await storage.outbox.recipients("web:", T0 + 10 * MINUTE, 10) == ["web:1"]
+
+
 async def test_a_prefix_with_percent_or_underscore_is_taken_literally(storage: Storage) -> None:
     recipients = ["a%b:1", "a_b:1", "axb:1", "aXXb:1"]
     await enqueue(storage, [reply(r) for r in recipients])

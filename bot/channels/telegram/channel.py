@@ -5,32 +5,46 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 
 from telegram import Bot, BotCommand, Update
 from telegram.constants import ChatType
 from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.request import BaseRequest
 
-from bot.channels.telegram.inbound import inbound
+from bot.channels.telegram.inbound import CHANNEL, inbound
 from bot.channels.telegram.outbound import TelegramOutbound
 from bot.channels.telegram.sender import seconds
+from bot.channels.telegram.transport import api_call
 from bot.core.dialog.schema import Command
 from bot.services.conversations import ConversationService
+from bot.services.ports import Inbox, JsonObject
 
 log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing
 MAX_UPDATE_ID = 2**53  # larger ids are not Telegram's (they would not fit a JSON number)
+MAX_RUNNING = 4096  # updates in progress at once (each chat still in order)
 
 
 class TelegramChannel:
     """Routes updates: private chats to the conversation service; groups are for advisors."""
 
-    def __init__(self, service: ConversationService, outbound: TelegramOutbound, bot: Bot) -> None:
+    def __init__(
+        self,
+        service: ConversationService,
+        outbound: TelegramOutbound,
+        bot: Bot,
+        inbox: Inbox,
+        poll_request: BaseRequest | None = None,
+    ) -> None:
         self.service = service
         self.outbound = outbound
         self.bot = bot
+        self.inbox = inbox
+        self.poll_request = poll_request
         self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._done: list[int] = []
 
     async def register_commands(self, commands: Sequence[Command]) -> None:
         """Publish the commands in French (default) and English."""
@@ -53,19 +67,32 @@ class TelegramChannel:
         await self.service.handle(inbound(update))
 
     async def poll(self) -> None:
-        """Long-poll Telegram until stopped; an update is acknowledged once it is processed.
+        """Long-poll Telegram until stopped, without losing a fetched update in a crash.
 
-        PTB's updater acknowledges a batch as soon as it has fetched it: a crash then loses
-        what was fetched and not yet handled. Here the next getUpdates (which acknowledges the
-        previous batch) is only asked once every update of the batch has been committed.
+        Telegram forgets an update once a later getUpdates asks past it, and it sends newer ones
+        only then. So each batch is kept in the inbox (one write) before the next request, and
+        processed concurrently (each chat in order); a crash leaves it there for the next start.
         """
+        if self.poll_request is not None:
+            await self.poll_request.initialize()
+        for update_id, payload in await self.inbox.held(CHANNEL):  # left by a crash
+            self._dispatch(update_id, payload)
         offset: int | None = None
         pause = 1.0
         while not self._stopping.is_set():
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+                batch = await api_call(
+                    self.bot,
+                    "getUpdates",
+                    request=self.poll_request,
+                    read_timeout=POLL_TIMEOUT + 10,
+                    offset=offset,
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=list(Update.ALL_TYPES),
                 )
+                done, self._done = self._done, []
+                updates = [(int(u["update_id"]), u) for u in batch if isinstance(u, dict)]
+                await self.inbox.hold(CHANNEL, updates, done, self.service.clock())
             except InvalidToken:
                 raise
             except RetryAfter as error:
@@ -77,29 +104,41 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 1.0
+            for update_id, payload in updates:
+                self._dispatch(update_id, payload)
             if updates:
-                await self._process_batch(updates)
-                offset = max(u.update_id for u in updates) + 1
+                offset = max(update_id for update_id, _ in updates) + 1
+            while len(self._running) >= MAX_RUNNING:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _process_batch(self, updates: Sequence[Update]) -> None:
-        """Updates of different chats in parallel, those of one chat in order."""
-        by_chat: dict[int | None, list[Update]] = defaultdict(list)
-        for update in updates:
-            chat = update.effective_chat
-            by_chat[chat.id if chat else None].append(update)
+    def _dispatch(self, update_id: int, payload: JsonObject) -> None:
+        """Process an update in the background; tasks start (and lock their chat) in order."""
+        task = asyncio.create_task(self._run(update_id, payload))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
 
-        async def in_order(batch: list[Update]) -> None:
-            for update in batch:
-                try:
-                    await self.process(update)
-                except Exception:  # one bad update must not stop the others
-                    log.exception("an update could not be processed")
-
-        await asyncio.gather(*(in_order(batch) for batch in by_chat.values()))
+    async def _run(self, update_id: int, payload: JsonObject) -> None:
+        try:
+            await self.process(Update.de_json(payload, self.bot))
+        except Exception:  # one bad update must not stop the others; it is dropped
+            log.exception("an update could not be processed")
+        self._done.append(update_id)
 
     def stop(self) -> None:
-        """Stop polling (the update being processed finishes)."""
+        """Stop polling (updates being processed finish: see `finish`)."""
         self._stopping.set()
+
+    async def finish(self, timeout: float) -> None:
+        """Let the updates in progress commit (a cancelled one stays in the inbox)."""
+        if self._running:
+            await asyncio.wait(self._running, timeout=timeout)
+        for task in list(self._running):
+            task.cancel()
+        with contextlib.suppress(Exception):
+            done, self._done = self._done, []
+            await self.inbox.hold(CHANNEL, [], done, self.service.clock())
+        if self.poll_request is not None:
+            await self.poll_request.shutdown()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -41,7 +41,14 @@ class JsonPayload:
         }
 
 
-async def api_call(bot: Bot, method: str, **parameters: Any) -> Any:
+async def api_call(
+    bot: Bot,
+    method: str,
+    *,
+    request: BaseRequest | None = None,
+    read_timeout: float | None = None,
+    **parameters: Any,
+) -> Any:
     """Call a Bot API method with JSON-ready parameters; return its JSON result as is.
 
     For the calls of every turn (sendMessage, editMessageReplyMarkup): PTB's `Bot` methods
@@ -50,7 +57,11 @@ async def api_call(bot: Bot, method: str, **parameters: Any) -> Any:
     the same request object, so pacing and retries treat both kinds of call alike.
     """
     payload = JsonPayload({key: value for key, value in parameters.items() if value is not None})
-    return await bot.request.post(f"{bot.base_url}/{method}", request_data=cast(Any, payload))
+    url = f"{bot.base_url}/{method}"
+    transport = request or bot.request
+    if read_timeout is None:
+        return await transport.post(url, request_data=cast(Any, payload))
+    return await transport.post(url, request_data=cast(Any, payload), read_timeout=read_timeout)
 
 
 class AiohttpRequest(BaseRequest):

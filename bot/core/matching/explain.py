@@ -250,7 +250,7 @@ class Explainer:
             return p.calendar_next.format(language, date=self.date(upcoming.opens, language))
         expected = scheme.calendar.next_expected
         if expected is not None and expected.label:
-            return p.calendar_next_undated.format(language, label=expected.label)
+            return p.calendar_next_undated.format(language, label=expected.label.get(language))
         return p.calendar_unannounced.get(language)
 
     # -- lists, amounts, dates --------------------------------------------------------------

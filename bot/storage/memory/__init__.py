@@ -3,6 +3,7 @@
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.memory.conversations import MemoryConversations
+from bot.storage.memory.inbox import MemoryInbox
 from bot.storage.memory.outbox import MemoryOutbox
 from bot.storage.memory.privacy import MemoryPrivacy
 from bot.storage.memory.state import MemoryDatabase
@@ -16,6 +17,7 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         conversations=MemoryConversations(database),
         outbox=MemoryOutbox(database),
         privacy=MemoryPrivacy(database),
+        inbox=MemoryInbox(database),
         database=database,
     )
 

@@ -9,7 +9,14 @@ from contextlib import asynccontextmanager
 
 from bot.core.conversation import Event
 from bot.core.filing import Filing
-from bot.services.ports import ChatSession, Conversation, Forgotten, Notice, PreApplication
+from bot.services.ports import (
+    ChatSession,
+    Conversation,
+    Forgotten,
+    Notice,
+    PreApplication,
+    QueuedNotice,
+)
 from bot.storage.errors import StaleConversation
 from bot.storage.guard import holding_chat
 from bot.storage.keys import aware, check_same_chat, json_copy, reference, reference_year
@@ -111,19 +118,22 @@ class MemoryChatSession:
         self._filed.append(StoredLead(record, self._chat_key))
         return record
 
-    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> None:
-        """Add messages to the outbox, delivered after commit."""
+    async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
+        """Add messages to the outbox, delivered after commit; the rows as written, in order."""
         aware(at)
         when = utc(at)
-        self._notices.extend(
-            StoredNotice(
-                id=0,
+        written = []
+        for n in notices:
+            self._db.last_notice_id += 1  # ids of a rolled-back block are not reused: gaps
+            stored = StoredNotice(
+                id=self._db.last_notice_id,
                 notice=dataclasses.replace(n, payload=json_copy(n.payload)),
                 created_at=when,
                 next_attempt_at=when,
             )
-            for n in notices
-        )
+            self._notices.append(stored)
+            written.append(QueuedNotice(stored.id, n.kind, n.recipient, n.payload, 0, when))
+        return written
 
     async def forget(self, at: dt.datetime) -> Forgotten:
         """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
@@ -168,8 +178,6 @@ class MemoryChatSession:
             db.conversations[key] = self._saved
         db.events.extend(self._events)
         for notice in self._notices:
-            db.last_notice_id += 1
-            notice.id = db.last_notice_id
             db.outbox[notice.id] = notice
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 from bot.services.ports import QueuedNotice
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import aware, json_copy
-from bot.storage.memory.state import MemoryDatabase, utc
+from bot.storage.memory.state import MemoryDatabase, StoredNotice, utc
 
 REPLY = "reply"
 
@@ -19,15 +19,18 @@ class MemoryOutbox:
         self._db = database
 
     async def recipients(self, prefix: str, now: dt.datetime, limit: int) -> list[str]:
-        """Recipients (whose key starts with `prefix`) with a message due for delivery."""
+        """Recipients (whose key starts with `prefix`) whose first waiting message is due."""
         refuse_nesting("recipients")
         when = utc(now)
-        found: dict[str, int] = {}
+        first: dict[str, StoredNotice] = {}
         for notice in sorted(self._db.outbox.values(), key=lambda n: n.id):
             recipient = notice.notice.recipient
-            if notice.waiting and notice.next_attempt_at <= when and recipient.startswith(prefix):
-                found.setdefault(recipient, notice.id)
-        return list(found)[:limit]
+            if notice.waiting and recipient.startswith(prefix):
+                first.setdefault(recipient, notice)
+        due = [
+            r for r, n in sorted(first.items(), key=lambda i: i[1].id) if n.next_attempt_at <= when
+        ]
+        return due[:limit]
 
     async def queued(self, recipient: str, now: dt.datetime, limit: int) -> list[QueuedNotice]:
         """A recipient's waiting messages in order; none while the first is not due."""

@@ -64,6 +64,9 @@ class MemoryPrivacy:
             if stored.chat_key in old or (orphan and too_old):
                 anonymise(stored, when)
                 leads += 1
+        before = len(db.inbox)
+        db.inbox = {k: v for k, v in db.inbox.items() if v[1] >= when - retention.inbox}
+        updates += before - len(db.inbox)
         before = len(db.events)
         db.events = [e for e in db.events if e.at >= when - retention.events]
         events = before - len(db.events)

@@ -9,7 +9,7 @@ import datetime as dt
 from bot.core.conversation import Event
 from bot.services.clock import Clock, utc_now
 from bot.services.locks import KeyedLocks
-from bot.services.ports import Conversation, Notice, PreApplication
+from bot.services.ports import Conversation, JsonObject, Notice, PreApplication
 from bot.storage.keys import aware
 from bot.storage.pseudonyms import Pseudonyms, random_pseudonyms
 
@@ -73,6 +73,7 @@ class MemoryDatabase:
         self.numbering = asyncio.Lock()
         self.events: list[StoredEvent] = []
         self.outbox: dict[int, StoredNotice] = {}
+        self.inbox: dict[tuple[str, int], tuple[JsonObject, dt.datetime]] = {}
         self.last_notice_id = 0
         self.locks: KeyedLocks[str] = KeyedLocks()
 

@@ -145,6 +145,23 @@ class Citizens(Chats, Updates):
         }
         return self._deliver("callback_query", query)
 
+    def inline_press(
+        self, user_id: int, inline_message_id: str, data: str, *, first_name: str = "Camille"
+    ) -> JSON:
+        """Someone presses a button under a message sent in inline mode: no chat, no message."""
+        user = self._private_user(user_id, first_name, "fr")
+        self._next_callback += 1
+        query_id = str(4_000_000_000_000_000_000 + self._next_callback)
+        self.callback_queries[query_id] = CallbackQueryRecord(query_id, user_id, 0, data)
+        query = {
+            "id": query_id,
+            "from": user,
+            "inline_message_id": inline_message_id,
+            "chat_instance": str(-abs(user_id) * 7919 - 3),
+            "data": data,
+        }
+        return self._deliver("callback_query", query)
+
     def group_message(
         self,
         chat_id: int,

@@ -4,6 +4,8 @@
   and an index on (recipient, id) for the per-recipient order.
 - pre_applications: the free-text idea, the self-assessment and the campaign get columns of
   their own, so that an erasure can empty them (the idea used to sit inside `profile`).
+- inbox: updates fetched by long polling and not yet processed, so that acknowledging them
+  to Telegram (which it needs before it sends newer ones) loses none in a crash.
 - events: rows keyed by the former unkeyed SHA-256 of the chat key are deleted. Anyone could
   find a chat id back from them by hashing candidate ids; events are now keyed by an HMAC.
 """
@@ -26,7 +28,16 @@ INSTANT = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    """Add the columns and the index; move ideas out of profiles; drop unkeyed events."""
+    """Add the columns, the index and the inbox; move ideas out of profiles; drop unkeyed events."""
+    op.create_table(
+        "inbox",
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("payload", JSON, nullable=False),
+        sa.Column("received_at", INSTANT, nullable=False),
+        sa.PrimaryKeyConstraint("channel", "update_id", name="pk_inbox"),
+    )
+    op.create_index("ix_inbox_received_at", "inbox", ["received_at"])
     with op.batch_alter_table("outbox") as batch:
         batch.add_column(sa.Column("dead_at", INSTANT, nullable=True))
         batch.add_column(sa.Column("error", sa.String(), nullable=True))
@@ -56,6 +67,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop what `upgrade` added (ideas go back into profiles; deleted events stay deleted)."""
+    op.drop_index("ix_inbox_received_at", table_name="inbox")
+    op.drop_table("inbox")
     if op.get_context().dialect.name == "postgresql":
         op.execute(
             "UPDATE pre_applications SET profile = profile || jsonb_build_object('idea', idea) "
