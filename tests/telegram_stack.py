@@ -134,6 +134,13 @@ class TelegramCitizen:
         await asyncio.sleep(0.25)
         return "\n".join(m.text or "" for m in self.fake.sent(self.chat_id)[before:])
 
+    async def call_me_back(self, name: str, contact: str, when: str) -> str:
+        """From the call-back offer to the recap."""
+        await self.press("Oui")
+        await self.say(name)
+        await self.say(contact)
+        return await self.press(when)
+
     async def qualify_arras(self) -> str:
         await self.say("/start")
         await self.press("Oui")

@@ -318,3 +318,18 @@ async def test_forgetting_erases_the_citizen_from_the_sqlite_files(
                 assert secret.encode() not in data, (path.name, secret)
     finally:
         await storage.close()
+
+
+async def test_a_nul_byte_or_invisible_text_never_breaks_a_turn(
+    content: Content, storage: Storage
+) -> None:
+    citizen = Citizen(_comptoir(content, storage))
+    await citizen.send("/start")
+    await citizen.press("Oui")
+    said = await citizen.send("\u200b\u200d\ufeff")
+    assert "Votre réponse est vide" in said
+    said = await citizen.send("Une recyclerie\x00 \u202equi répare\u202c\x07 les objets")
+    assert "Étape 2 sur 8" in said
+    exported = await storage.privacy.export(citizen.chat.key)
+    assert exported.conversation is not None
+    assert exported.conversation.state["answers"]["idea"] == "Une recyclerie qui répare les objets"

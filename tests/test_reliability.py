@@ -3,26 +3,44 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.telegram import FakeTelegram
+from tests.postgres import fresh_database
 from tests.serve import TOKEN, Server
 from tests.telegram_stack import TelegramCitizen, running
 
 WELCOME = "Bonjour, je suis Comptoir"
+POSTGRES = os.environ.get("COMPTOIR_TEST_POSTGRES_URL", "")
 
 
 def _welcomes(fake: FakeTelegram, chat_id: int) -> int:
     return sum(WELCOME in (m.text or "") for m in fake.sent(chat_id))
 
 
-async def test_sixty_chats_killed_after_their_turns_all_get_their_reply(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/serve.sqlite3"
+        return
+    if not POSTGRES:
+        pytest.skip("COMPTOIR_TEST_POSTGRES_URL is not set")
+    async with fresh_database(POSTGRES) as url:
+        yield url
+
+
+async def test_sixty_chats_killed_after_their_turns_all_get_their_reply(
+    tmp_path: Path, database: str
+) -> None:
     chats = range(7000, 7060)
     async with FakeTelegram(token=TOKEN) as fake:
-        server = await Server.start(fake, tmp_path)  # Telegram's pace: 1 s a chat, 30/s overall
+        # Telegram's pace: 1 s a chat, 30/s overall.
+        server = await Server.start(fake, tmp_path, database=database)
         for chat_id in chats:
             fake.user_message(chat_id, "/start")
             await asyncio.sleep(0.01)
@@ -31,7 +49,7 @@ async def test_sixty_chats_killed_after_their_turns_all_get_their_reply(tmp_path
         await server.wait()
         before = sum(1 for c in chats if _welcomes(fake, c))
         assert before < len(chats)  # the kill came while replies were still being paced out
-        server = await Server.start(fake, tmp_path)
+        server = await Server.start(fake, tmp_path, database=database)
         await fake.wait_for(lambda: all(_welcomes(fake, c) for c in chats), timeout=30)
         await asyncio.sleep(1.0)
         await server.stop()
@@ -48,10 +66,7 @@ async def test_a_kill_right_after_confirming_still_delivers_the_reference_at_res
         server = await Server.start(fake, tmp_path, per_chat_interval=0.02)
         citizen = TelegramCitizen(fake, 7100)
         await citizen.qualify_arras()
-        await citizen.press("Oui")
-        await citizen.say("Sam")
-        await citizen.say("sam@example.org")
-        await citizen.press("Peu importe")
+        await citizen.call_me_back("Sam", "sam@example.org", "Peu importe")
         message, data = citizen.last_with("Confirmer")
         fake.user_press(7100, message.message_id, data)
         await asyncio.sleep(delay)

@@ -151,10 +151,7 @@ async def test_a_double_tap_files_one_pre_application(tmp_path: Path) -> None:
     async with running(tmp_path) as stack:
         citizen = TelegramCitizen(stack.fake, 1007)
         await citizen.qualify_arras()
-        await citizen.press("Oui")
-        await citizen.say("Sam")
-        await citizen.say("0612345678")
-        await citizen.press("Peu importe")
+        await citizen.call_me_back("Sam", "0612345678", "Peu importe")
         message, data = citizen.last_with("Confirmer")
         stack.fake.user_press(1007, message.message_id, data)
         stack.fake.user_press(1007, message.message_id, data, check=False)

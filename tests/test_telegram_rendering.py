@@ -112,3 +112,23 @@ def test_short_lead_ins_join_the_next_message_and_nothing_else_does() -> None:
     huge = Reply("x" * (MAX_TEXT - 5), buttons=question.buttons)
     assert merge_lead_ins([noted, huge]) == [noted, huge]  # would not fit in one message
     assert merge_lead_ins([noted]) == [noted]
+
+
+def test_an_entity_is_never_cut_between_two_messages() -> None:
+    from tests.fakes.telegram import parse_html
+
+    chunks = split_text("&" * 1000 + " " + "<b>" * 900)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert len(chunk) <= MAX_TEXT
+        parse_html(chunk)  # valid Telegram HTML: every entity whole
+    assert "".join(parse_html(c)[0] for c in chunks).replace(" ", "") == "&" * 1000 + "<b>" * 900
+
+
+@given(st.text(alphabet="&<> ab\n", max_size=12_000))
+def test_any_text_of_special_characters_splits_into_valid_html(text: str) -> None:
+    from tests.fakes.telegram import parse_html
+
+    for chunk in split_text(text):
+        assert 0 < len(chunk) <= MAX_TEXT
+        parse_html(chunk)

@@ -77,7 +77,7 @@ class ConversationService:
         if outcome.behind:  # older messages wait for this chat: the courier reads them in order
             self.courier.notify(key)
         elif outcome.fresh:
-            self.courier.hand(key, outcome.fresh)
+            self.courier.notify(key, outcome.fresh)
         if outcome.forgotten:
             self.eraser.request()  # out of the chat's transaction, now committed
         return True

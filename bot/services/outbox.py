@@ -133,25 +133,19 @@ class Courier:
         """The way out of a channel, if it is served here."""
         return self._outbounds.get(channel)
 
-    def notify(self, recipient: str) -> None:
-        """Messages were just queued for `recipient`: deliver them now."""
-        channel = recipient.partition(":")[0]
-        if self._stopping or channel not in self._outbounds:
-            return
-        if recipient in self._tasks:
-            self._again.add(recipient)
-        else:
-            self._start(recipient)
+    def notify(self, recipient: str, fresh: Sequence[QueuedNotice] | None = None) -> None:
+        """Messages were just queued for `recipient`: deliver them now.
 
-    def hand(self, recipient: str, notices: Sequence[QueuedNotice]) -> None:
-        """Messages just committed, with nothing older waiting: send them without reading back."""
+        `fresh`: the messages just committed, when nothing older waits for this recipient;
+        they are sent without being read back.
+        """
         channel = recipient.partition(":")[0]
         if self._stopping or channel not in self._outbounds:
             return
         if recipient in self._tasks:
             self._again.add(recipient)
         else:
-            self._start(recipient, list(notices))
+            self._start(recipient, None if fresh is None else list(fresh))
 
     async def run(self) -> None:
         """Find due messages (after a restart, a retry time, another process) until stopped."""
