@@ -33,6 +33,9 @@ class Recorder:
     def working(self, chat: ChatRef) -> None:
         self.hints += 1
 
+    def close(self) -> None:
+        pass
+
     def replies(self, chat_id: str) -> list[Reply]:
         return [d.reply for d in self.delivered[chat_id]]
 

@@ -38,6 +38,9 @@ class Terminal:
     def working(self, chat: ChatRef) -> None:
         """No « typing… » in a terminal."""
 
+    def close(self) -> None:
+        """Nothing is ever waiting in a terminal."""
+
     async def deliver(self, delivery: Delivery) -> None:
         """Print one reply; numbered buttons replace the previous ones."""
         if delivery.chat != self.chat:  # another terminal's conversation: leave it queued

@@ -192,6 +192,8 @@ class Courier:
         """
         self._stopping = True
         self._wake.set()
+        for outbound in self._outbounds.values():
+            outbound.close()  # sends waiting for their turn give up; those under way finish
         tasks = list(self._tasks.values())
         if not tasks:
             return
@@ -245,6 +247,8 @@ class Courier:
             log.error("outbox: message %d refused by %s, skipped", notice.id, channel)
             return True
         except Exception as error:  # DeliveryFailed, or a bug: never lose the message
+            if self._stopping:
+                return False  # not sent: it stays due for the next start
             if not isinstance(error, DeliveryFailed):
                 log.exception("outbox: delivery of message %d crashed", notice.id)
             retry_at = self.clock() + backoff(notice.attempts)

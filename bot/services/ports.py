@@ -270,5 +270,8 @@ class Outbound(Protocol):
     async def deliver(self, delivery: Delivery) -> None:
         """Send one reply; raise `DeliveryFailed` (or a subclass) when it did not go."""
 
+    def close(self) -> None:
+        """Shutdown: start no new send (one waiting for its turn fails with DeliveryFailed)."""
+
     def working(self, chat: ChatRef) -> None:
         """A best-effort « typing… » hint; returns at once."""

@@ -14,7 +14,7 @@ from telegram.request import BaseRequest
 
 from bot.channels.telegram.inbound import CHANNEL, inbound
 from bot.channels.telegram.outbound import TelegramOutbound
-from bot.channels.telegram.sender import seconds
+from bot.channels.telegram.sender import Closed, seconds
 from bot.channels.telegram.transport import api_call
 from bot.core.dialog.schema import Command
 from bot.services.conversations import ConversationService
@@ -149,7 +149,7 @@ class TelegramChannel:
             await self.outbound.sender.call(
                 0, lambda: self.bot.answer_callback_query(query_id), paced=False
             )
-        except TelegramError:
+        except (TelegramError, Closed):
             log.warning("a callback query could not be answered")
 
 

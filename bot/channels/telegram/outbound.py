@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.channels.telegram.inbound import CHANNEL
 from bot.channels.telegram.render import keyboard, location_keyboard, merge_lead_ins, split_text
-from bot.channels.telegram.sender import Sender
+from bot.channels.telegram.sender import Closed, Sender
 from bot.channels.telegram.transport import api_call
 from bot.core.conversation import ChatRef, Reply
 from bot.services.ports import Delivery, DeliveryFailed, DeliveryRefused, RecipientUnreachable
@@ -43,6 +43,10 @@ class TelegramOutbound:
         self._keyboards: OrderedDict[str, int] = OrderedDict()  # chat → message with buttons
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def close(self) -> None:
+        """Start nothing new: a send waiting for its turn gives up (it stays queued)."""
+        self.sender.close()
+
     def compose(self, replies: Sequence[Reply]) -> list[Reply]:
         """Short lead-ins joined to the next message: one notification instead of two."""
         return merge_lead_ins(replies)
@@ -65,7 +69,7 @@ class TelegramOutbound:
             raise RecipientUnreachable() from error
         except BadRequest as error:
             raise DeliveryRefused() from error
-        except TelegramError as error:
+        except (TelegramError, Closed) as error:
             raise DeliveryFailed() from error
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -155,7 +159,7 @@ class TelegramOutbound:
                 log.info("a keyboard could not be changed (%s)", type(error).__name__)
 
     async def _typing(self, chat_id: int) -> None:
-        with contextlib.suppress(TelegramError):  # a hint only
+        with contextlib.suppress(TelegramError, Closed):  # a hint only
             await self.sender.call(
                 chat_id,
                 lambda: self.bot.send_chat_action(chat_id, ChatAction.TYPING),

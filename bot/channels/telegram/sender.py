@@ -34,6 +34,10 @@ class Pace:
     max_backoff: float = 5.0
 
 
+class Closed(RuntimeError):
+    """The sender is closing (shutdown): this request was not sent."""
+
+
 class Sender:
     """Sends paced per chat and overall, retrying a few times until Telegram accepts.
 
@@ -50,6 +54,22 @@ class Sender:
         self._due: dict[int | str, float] = {}
         self._overall = asyncio.Lock()
         self._next_overall = 0.0
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """Send nothing more: waiting requests give up (a request already sent completes)."""
+        self._closing.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait, unless the sender closes meanwhile (then nothing is sent: `Closed`)."""
+        if seconds > 0 and not self._closing.is_set():
+            sleeper = asyncio.ensure_future(asyncio.sleep(seconds))
+            closer = asyncio.ensure_future(self._closing.wait())
+            _, pending = await asyncio.wait({sleeper, closer}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+        if self._closing.is_set():
+            raise Closed()
 
     async def _wait_turn(self, chat_id: int | str) -> None:
         """Wait for this chat's slot (bursts of a few, then about 1 s apart), then a global one.
@@ -62,12 +82,9 @@ class Sender:
         due = max(self._due.get(chat_id, now), now)
         self._due[chat_id] = due + interval  # booked before sleeping: FIFO within the chat
         wait = due - (max(1, self.pace.per_chat_burst) - 1) * interval - now
-        if wait > 0:
-            await asyncio.sleep(wait)
+        await self._sleep(wait)
         async with self._overall:
-            wait = self._next_overall - self.clock()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self._sleep(self._next_overall - self.clock())
             now = self.clock()
             self._next_overall = now + 1.0 / self.pace.overall_per_second
         if len(self._due) > 50_000:  # keep only chats that still constrain the pace
@@ -81,19 +98,21 @@ class Sender:
         while True:
             if paced:
                 await self._wait_turn(chat_id)
+            if self._closing.is_set():
+                raise Closed()
             try:
                 return await request()
             except RetryAfter as error:
                 delay = seconds(error.retry_after)
                 log.info("Telegram asked to wait %.1f s", delay)
-                await asyncio.sleep(delay)
+                await self._sleep(delay)
             except (BadRequest, Forbidden):
                 raise
             except NetworkError:
                 attempt += 1
                 if attempt >= self.pace.max_attempts:
                     raise
-                await asyncio.sleep(min(self.pace.max_backoff, 0.2 * 2**attempt))
+                await self._sleep(min(self.pace.max_backoff, 0.2 * 2**attempt))
 
 
 def seconds(value: float | dt.timedelta) -> float:
