@@ -28,7 +28,8 @@ from bot.services.privacy import Eraser, export_document
 log = logging.getLogger(__name__)
 # A conversation left this long before its end counts as abandoned at the node it stood on.
 ABANDONED_AFTER = dt.timedelta(hours=48)
-LEAD, LEAD_FORGOTTEN = "lead", "lead_forgotten"
+LEAD, LEAD_FORGOTTEN = "lead", "lead_forgotten"  # for the counters (the advisors' issue)
+UNASSIGNED = "unassigned"  # the recipient of a lead no counter covers
 # An answer waits this long for the replies still being sent to its chat (Telegram's pace).
 SETTLE_SECONDS = 3.0
 
@@ -107,12 +108,15 @@ class ConversationService:
             if outbound is not None and engine.about_to_work(state):
                 outbound.working(inbound.chat)
             turn = engine.advance(state, inbound, context_at(now))
-            replies = await self._effects(session, inbound, turn, stored, now)
+            forgotten = any(isinstance(e, ForgetData) for e in turn.effects)
+            replies = await self._effects(session, inbound, turn, now)
+            if not forgotten:
+                await session.save(self._conversation(inbound, turn, stored, now))
+                await session.log(turn.events, now)
             if outbound is not None:
                 replies = outbound.compose(replies)
             notices = reply_notices(inbound.chat, replies, inbound.origin)
             fresh = await session.enqueue(notices, now)
-            forgotten = any(isinstance(e, ForgetData) for e in turn.effects)
             return Committed(fresh, behind, forgotten)
 
     async def _effects(
@@ -120,19 +124,16 @@ class ConversationService:
         session: ChatSession,
         inbound: Inbound,
         turn: Turn[QualificationMemo],
-        stored: Conversation | None,
         now: dt.datetime,
     ) -> list[Reply]:
         """Carry out the turn's effects in its transaction; the replies they complete."""
         replies = list(turn.replies)
-        forgotten = False
         for effect in turn.effects:
             match effect:
                 case FilePreApplication():
                     filed = await session.file(effect.filing, now)
-                    lead = Notice(
-                        LEAD, filed.filing.counter_id or "", {"reference": filed.reference}
-                    )
+                    counter = filed.filing.counter_id or UNASSIGNED
+                    lead = Notice(LEAD, counter, {"reference": filed.reference})
                     await session.enqueue([lead], now)
                     replies.insert(effect.at, effect.confirm(filed.reference))
                     log.info("pre-application %s filed", filed.reference)
@@ -144,14 +145,10 @@ class ConversationService:
                 case ForgetData():
                     erased = await session.forget(now)
                     notices = [
-                        Notice(LEAD_FORGOTTEN, counter or "", {"reference": reference})
+                        Notice(LEAD_FORGOTTEN, counter or UNASSIGNED, {"reference": reference})
                         for reference, counter in erased.references
                     ]
                     await session.enqueue(notices, now)
-                    forgotten = True
-        if not forgotten:
-            await session.save(self._conversation(inbound, turn, stored, now))
-            await session.log(turn.events, now)
         return replies
 
     def _abandoned(self, stored: Conversation, state: QualificationState, now: dt.datetime) -> bool:
