@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT = 25  # seconds Telegram holds a getUpdates open when there is nothing
 MAX_UPDATE_ID = 2**53  # larger ids are not Telegram's (they would not fit a JSON number)
 MAX_RUNNING = 4096  # updates in progress at once (each chat still in order)
+ACK_WAIT = 0.02  # seconds a batch may take to commit before what is left goes to the inbox
 
 
 class TelegramChannel:
@@ -44,7 +45,8 @@ class TelegramChannel:
         self.poll_request = poll_request
         self._stopping = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
-        self._done: list[int] = []
+        self._held: set[int] = set()  # updates written to the inbox and not done yet
+        self._done: list[int] = []  # updates of the inbox done since its last write
 
     async def register_commands(self, commands: Sequence[Command]) -> None:
         """Publish the commands in French (default) and English."""
@@ -70,12 +72,14 @@ class TelegramChannel:
         """Long-poll Telegram until stopped, without losing a fetched update in a crash.
 
         Telegram forgets an update once a later getUpdates asks past it, and it sends newer ones
-        only then. So each batch is kept in the inbox (one write) before the next request, and
-        processed concurrently (each chat in order); a crash leaves it there for the next start.
+        only then. So a batch is processed concurrently (each chat in order) and, before the next
+        request, what is not committed yet after a moment (`ACK_WAIT`) is kept in the inbox; a
+        crash leaves it there for the next start. Most batches commit within the moment: no write.
         """
         if self.poll_request is not None:
             await self.poll_request.initialize()
         for update_id, payload in await self.inbox.held(CHANNEL):  # left by a crash
+            self._held.add(update_id)
             self._dispatch(update_id, payload)
         offset: int | None = None
         pause = 1.0
@@ -90,9 +94,7 @@ class TelegramChannel:
                     timeout=POLL_TIMEOUT,
                     allowed_updates=list(Update.ALL_TYPES),
                 )
-                done, self._done = self._done, []
                 updates = [(int(u["update_id"]), u) for u in batch if isinstance(u, dict)]
-                await self.inbox.hold(CHANNEL, updates, done, self.service.clock())
             except InvalidToken:
                 raise
             except RetryAfter as error:
@@ -104,25 +106,43 @@ class TelegramChannel:
                 pause = min(pause * 2, 30.0)
                 continue
             pause = 1.0
-            for update_id, payload in updates:
-                self._dispatch(update_id, payload)
+            started = {
+                update_id: self._dispatch(update_id, payload) for update_id, payload in updates
+            }
             if updates:
-                offset = max(update_id for update_id, _ in updates) + 1
+                offset = max(started) + 1
+                await asyncio.wait(started.values(), timeout=ACK_WAIT)
+            try:
+                await self._keep([(i, p) for i, p in updates if not started[i].done()])
+            except Exception as error:  # not acknowledged: Telegram sends the batch again
+                log.warning("the inbox could not be written (%s)", type(error).__name__)
+                offset = min(started, default=offset)
+                await self._pause(pause)
             while len(self._running) >= MAX_RUNNING:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
 
-    def _dispatch(self, update_id: int, payload: JsonObject) -> None:
+    async def _keep(self, unfinished: list[tuple[int, JsonObject]]) -> None:
+        """Write what is still being processed to the inbox; forget what was and is done."""
+        self._held.update(update_id for update_id, _ in unfinished)
+        done, self._done = self._done, []
+        if unfinished or done:
+            await self.inbox.hold(CHANNEL, unfinished, done, self.service.clock())
+
+    def _dispatch(self, update_id: int, payload: JsonObject) -> asyncio.Task[None]:
         """Process an update in the background; tasks start (and lock their chat) in order."""
         task = asyncio.create_task(self._run(update_id, payload))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+        return task
 
     async def _run(self, update_id: int, payload: JsonObject) -> None:
         try:
             await self.process(Update.de_json(payload, self.bot))
         except Exception:  # one bad update must not stop the others; it is dropped
             log.exception("an update could not be processed")
-        self._done.append(update_id)
+        if update_id in self._held:  # in the inbox: to be released
+            self._held.discard(update_id)
+            self._done.append(update_id)
 
     def stop(self) -> None:
         """Stop polling (updates being processed finish: see `finish`)."""
