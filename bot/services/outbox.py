@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import enum
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -25,6 +26,13 @@ from bot.services.ports import (
 log = logging.getLogger(__name__)
 REPLY = "reply"  # the kind of a citizen's reply in the outbox
 BATCH = 50
+MARK_WITHIN = 0.05  # seconds: a burst's sends are marked delivered together within this
+
+
+class _Outcome(enum.Enum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # given up alone (refused): the next message may go
+    STOP = "stop"  # failed or unreachable: the recipient waits
 
 
 def reply_notices(
@@ -121,6 +129,7 @@ class Courier:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._failing: set[str] = set()
+        self._recovering = ""  # a channel that just came back after failures
         self._stopping = False
         self._wake = asyncio.Event()
 
@@ -221,9 +230,8 @@ class Courier:
                     batch = await self.outbox.queued(recipient, self.clock(), BATCH)
                 if not batch and recipient not in self._again:
                     return
-                for notice in batch:
-                    if self._stopping or not await self._deliver(notice):
-                        return
+                if not await self._deliver_all(batch):
+                    return
                 if len(batch) < BATCH and recipient not in self._again:
                     return  # nothing was queued meanwhile: no need to look again
         except Exception:  # the database went away mid-way: the next round tries again
@@ -232,8 +240,47 @@ class Courier:
             if self._tasks.get(recipient) is asyncio.current_task():
                 del self._tasks[recipient]
 
-    async def _deliver(self, notice: QueuedNotice) -> bool:
-        """Send one message; whether the recipient's next message may go now."""
+    async def _deliver_all(self, batch: Sequence[QueuedNotice]) -> bool:
+        """Send a recipient's messages in order; whether all went (or can never go).
+
+        Messages sent in one burst are marked delivered together, in one write, as soon as the
+        burst ends (or `MARK_WITHIN` after its first send): a crash may repeat only what was
+        sent in that last moment, as for a send whose answer is lost.
+        """
+        loop = asyncio.get_running_loop()
+        sent: list[int] = []
+        since = 0.0
+        try:
+            for notice in batch:
+                if self._stopping:
+                    return False
+                outcome = await self._deliver(notice)
+                if outcome is _Outcome.STOP:
+                    return False
+                if outcome is _Outcome.SENT:
+                    if not sent:
+                        since = loop.time()
+                    sent.append(notice.id)
+                    if loop.time() - since >= MARK_WITHIN:
+                        await self._mark(sent)
+            return True
+        finally:
+            await self._mark(sent)
+
+    async def _mark(self, sent: list[int]) -> None:
+        """Record what was sent (and empty the list)."""
+        if not sent:
+            return
+        done, sent[:] = list(sent), []
+        await self.outbox.delivered(done, self.clock())
+        channel = self._recovering
+        if channel:  # the channel came back after failures: the waiting need not wait more
+            self._recovering = ""
+            await self.outbox.retry_now(f"{channel}:", self.clock())
+            self._wake.set()
+
+    async def _deliver(self, notice: QueuedNotice) -> _Outcome:
+        """Send one message; whether it went, was skipped, or stops the recipient."""
         channel = notice.recipient.partition(":")[0]
         outbound = self._outbounds[channel]
         try:
@@ -241,14 +288,14 @@ class Courier:
         except RecipientUnreachable as error:
             count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
             log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)
-            return False
+            return _Outcome.STOP
         except DeliveryRefused as error:
             await self.outbox.dead(notice.id, self.clock(), _name(error))
             log.error("outbox: message %d refused by %s, skipped", notice.id, channel)
-            return True
+            return _Outcome.SKIPPED
         except Exception as error:  # DeliveryFailed, or a bug: never lose the message
             if self._stopping:
-                return False  # not sent: it stays due for the next start
+                return _Outcome.STOP  # not sent: it stays due for the next start
             if not isinstance(error, DeliveryFailed):
                 log.exception("outbox: delivery of message %d crashed", notice.id)
             retry_at = self.clock() + backoff(notice.attempts)
@@ -261,13 +308,11 @@ class Courier:
                 notice.attempts + 1,
                 _name(error),
             )
-            return False
-        await self.outbox.delivered(notice.id, self.clock())
-        if channel in self._failing:  # the channel is back: the waiting need not wait more
+            return _Outcome.STOP
+        if channel in self._failing:  # the channel is back: see `_mark`
             self._failing.discard(channel)
-            await self.outbox.retry_now(f"{channel}:", self.clock())
-            self._wake.set()
-        return True
+            self._recovering = channel
+        return _Outcome.SENT
 
 
 def _name(error: BaseException) -> str:

@@ -165,8 +165,8 @@ class Outbox(Protocol):
     async def queued(self, recipient: str, now: dt.datetime, limit: int) -> list[QueuedNotice]:
         """A recipient's waiting messages in order; none while the first is not due."""
 
-    async def delivered(self, notice_id: int, at: dt.datetime) -> None:
-        """A message reached its recipient (a citizen's reply is deleted at once)."""
+    async def delivered(self, notice_ids: Sequence[int], at: dt.datetime) -> None:
+        """Messages reached their recipient (a citizen's reply is deleted at once)."""
 
     async def failed(self, notice_id: int, retry_at: dt.datetime, error: str) -> None:
         """Count a failed attempt and schedule the next one."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import bindparam, delete, func, select, update
 
@@ -28,10 +29,12 @@ _QUEUED = (
     .order_by(OutboxRow.id)
     .limit(bindparam("b_limit"))
 )
-_DELETE_REPLY = delete(OutboxRow).where(OutboxRow.id == bindparam("b_id"), OutboxRow.kind == REPLY)
+_DELETE_REPLIES = delete(OutboxRow).where(
+    OutboxRow.id.in_(bindparam("b_ids", expanding=True)), OutboxRow.kind == REPLY
+)
 _MARK_DELIVERED = (
     update(OutboxRow)
-    .where(OutboxRow.id == bindparam("b_id"), OutboxRow.delivered_at.is_(None))
+    .where(OutboxRow.id.in_(bindparam("b_ids", expanding=True)), OutboxRow.delivered_at.is_(None))
     .values(delivered_at=bindparam("b_at"))
 )
 
@@ -84,14 +87,17 @@ class SqlOutbox:
             for row in rows
         ]
 
-    async def delivered(self, notice_id: int, at: dt.datetime) -> None:
-        """A message reached its recipient (a citizen's reply is deleted at once)."""
+    async def delivered(self, notice_ids: Sequence[int], at: dt.datetime) -> None:
+        """Messages reached their recipient (a citizen's reply is deleted at once)."""
         refuse_nesting("delivered")
         aware(at)
+        if not notice_ids:
+            return
+        ids = list(notice_ids)
         async with self._database.transaction() as connection:
-            deleted = await connection.execute(_DELETE_REPLY, {"b_id": notice_id})
-            if deleted.rowcount == 0:
-                await connection.execute(_MARK_DELIVERED, {"b_id": notice_id, "b_at": at})
+            deleted = await connection.execute(_DELETE_REPLIES, {"b_ids": ids})
+            if deleted.rowcount != len(ids):
+                await connection.execute(_MARK_DELIVERED, {"b_ids": ids, "b_at": at})
 
     async def failed(self, notice_id: int, retry_at: dt.datetime, error: str) -> None:
         """Count a failed attempt and schedule the next one."""

@@ -19,13 +19,16 @@ import yaml
 from rapidfuzz import fuzz, process, utils
 
 from bot.core.catalog import DEFAULT_KNOWLEDGE, Catalog
+from bot.core.content import Content, load_qualification
 from bot.core.geo import fold
 from bot.core.matching import Matcher, Profile
 from bot.core.models import Carrier, Counter, Need, Scheme, Stage
 from bot.core.themes import root
 from tests.benchmarks.telegram_load import bench_telegram
+from tests.benchmarks.turns import bench_turns
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 28)
 ROWS: list[tuple[str, str, str, str, str]] = []
 
@@ -285,6 +288,10 @@ def main() -> int:
     bench_themes(catalog)
     bench_match(catalog)
     bench_startup()
+    content = Content.build(
+        catalog, load_qualification(ROOT / "dialogs" / "qualification.yaml", catalog)
+    )
+    asyncio.run(bench_turns(content, ROWS.append))
     asyncio.run(bench_telegram(ROWS.append))
     widths = [max(len(row[i]) for row in ROWS) for i in range(4)]
     header = ("benchmark", "measured", "target", "status", "note")

@@ -155,7 +155,7 @@ async def test_naive_datetimes_are_refused_without_quoting_personal_data(
     outside: list[Callable[[], Awaitable[object]]] = [
         lambda: outbox.recipients("telegram:", naive, 10),
         lambda: outbox.queued(CHAT, naive, 10),
-        lambda: outbox.delivered(1, naive),
+        lambda: outbox.delivered([1], naive),
         lambda: outbox.failed(1, naive, "timeout"),
         lambda: outbox.dead(1, naive, "refused"),
         lambda: outbox.unreachable(CHAT, naive, "blocked"),
@@ -243,7 +243,7 @@ async def test_undelivered_counts_only_this_chats_waiting_replies(storage: Stora
         assert await session.undelivered() == 4  # its own writes included
     delivered, dead, failed, _waiting, receipt = await storage.outbox.queued(CHAT, T0, 10)
     assert receipt.kind == "receipt"
-    await storage.outbox.delivered(delivered.id, T0)
+    await storage.outbox.delivered([delivered.id], T0)
     await storage.outbox.dead(dead.id, T0, "refused")
     await storage.outbox.failed(failed.id, LATER, "timeout")
     async with storage.conversations.chat(CHAT) as session:
@@ -270,7 +270,7 @@ async def fill(storage: Storage, chat_key: str) -> None:
         )
         await session.enqueue([lead()], T0)
     (_, _, receipt) = await storage.outbox.queued(chat_key, T0, 10)
-    await storage.outbox.delivered(receipt.id, T0)  # delivered rows go too
+    await storage.outbox.delivered([receipt.id], T0)  # delivered rows go too
 
 
 async def test_forget_erases_the_chat_and_anonymises_its_pre_applications(
@@ -409,7 +409,7 @@ async def test_a_storage_call_inside_a_chat_block_is_refused_instead_of_waiting_
     calls: list[Callable[[], Awaitable[object]]] = [
         lambda: storage.outbox.recipients("", T0, 10),
         lambda: storage.outbox.queued(CHAT, T0, 10),
-        lambda: storage.outbox.delivered(1, T0),
+        lambda: storage.outbox.delivered([1], T0),
         lambda: storage.outbox.failed(1, T0, "timeout"),
         lambda: storage.outbox.dead(1, T0, "refused"),
         lambda: storage.outbox.unreachable(CHAT, T0, "blocked"),

@@ -54,7 +54,7 @@ async def test_recipients_leave_out_delivered_given_up_and_later_messages(
     delivered, dead, later = [
         (await queue_of(storage, key, T0))[0] for key in ("web:delivered", "web:dead", "web:later")
     ]
-    await storage.outbox.delivered(delivered, T0)
+    await storage.outbox.delivered([delivered], T0)
     await storage.outbox.dead(dead, T0, "refused")
     await storage.outbox.failed(later, T0 + MINUTE, "timeout")
     assert await storage.outbox.recipients("web:", T0, 10) == []
@@ -118,15 +118,15 @@ async def test_a_delivered_reply_is_deleted_and_other_kinds_are_marked_delivered
     await enqueue(storage, [reply(), Notice("receipt", CHAT, {}), reply(), lead()])
     first, receipt, second = await queue_of(storage, CHAT)
     (to_counter,) = await queue_of(storage, COUNTER)
-    await storage.outbox.delivered(first, T0)
-    await storage.outbox.delivered(receipt, T0)
-    await storage.outbox.delivered(to_counter, T0)
+    await storage.outbox.delivered([first], T0)
+    await storage.outbox.delivered([receipt], T0)
+    await storage.outbox.delivered([to_counter], T0)
     assert await queue_of(storage, CHAT) == [second]
     assert await queue_of(storage, COUNTER) == []
     assert await undelivered(storage) == 1
     assert set(await outbox_errors(storage)) == {receipt, second, to_counter}
-    await storage.outbox.delivered(second, T0)  # delivering twice changes nothing more
-    await storage.outbox.delivered(receipt, T0)
+    await storage.outbox.delivered([second], T0)  # delivering twice changes nothing more
+    await storage.outbox.delivered([receipt], T0)
     assert await undelivered(storage) == 0
     assert set(await outbox_errors(storage)) == {receipt, to_counter}
 
@@ -162,7 +162,7 @@ async def test_a_dead_message_stops_and_the_next_one_is_served(storage: Storage)
 async def test_an_unreachable_recipient_stops_all_its_waiting_messages(storage: Storage) -> None:
     await enqueue(storage, [reply(), Notice("receipt", CHAT, {}), reply(), reply(OTHER)])
     first, *_ = await queue_of(storage, CHAT)
-    await storage.outbox.delivered(first, T0)
+    await storage.outbox.delivered([first], T0)
     assert await storage.outbox.unreachable(CHAT, T0, "Forbidden: bot was blocked") == 2
     assert await queue_of(storage, CHAT) == []
     assert await storage.outbox.recipients("", LATER, 10) == [OTHER]
@@ -191,3 +191,13 @@ async def test_retry_now_makes_failed_messages_of_the_prefix_due_again(storage: 
     assert (retried.id, retried.attempts) == (ids["telegram:1"], 1)
     assert await storage.outbox.queued("web:1", T0 + MINUTE, 10) == []
     assert await storage.outbox.retry_now("telegram:", T0 + MINUTE) == 0
+
+
+async def test_several_messages_are_marked_delivered_in_one_call(storage: Storage) -> None:
+    await enqueue(storage, [reply(), reply(), lead()])
+    replies = await queue_of(storage, CHAT, T0)
+    (to_counter,) = await queue_of(storage, COUNTER, T0)
+    await storage.outbox.delivered([*replies, to_counter], T0)
+    assert await storage.outbox.queued(CHAT, LATER, 10) == []
+    assert await storage.outbox.queued(COUNTER, LATER, 10) == []
+    assert await undelivered(storage) == 0

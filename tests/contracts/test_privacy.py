@@ -66,7 +66,7 @@ async def test_export_gives_everything_stored_about_a_chat_and_nothing_of_anothe
         await session.file(filing(), T0)
         await session.enqueue([reply(OTHER)], T0)
     *_, receipt = await storage.outbox.queued(CHAT, T0, 10)
-    await storage.outbox.delivered(receipt.id, T0)
+    await storage.outbox.delivered([receipt.id], T0)
 
     assert await storage.privacy.export(CHAT) == PersonalData(
         conversation=StoredConversation(
@@ -168,8 +168,8 @@ async def test_purge_deletes_dead_and_delivered_messages_after_their_delay(
     ]
     await storage.outbox.dead(old_dead, T0, "refused")
     await storage.outbox.dead(dead, T0 + 25 * DAY, "refused")
-    await storage.outbox.delivered(old_delivered, T0)
-    await storage.outbox.delivered(delivered, T0 + 25 * DAY)
+    await storage.outbox.delivered([old_delivered], T0)
+    await storage.outbox.delivered([delivered], T0 + 25 * DAY)
 
     # Dead rows go after 7 days, delivered ones after 30.
     assert await storage.privacy.purge(T0 + 30 * DAY + SECOND, RETENTION) == Purged(notices=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from bot.services.ports import QueuedNotice
 from bot.storage.guard import refuse_nesting
@@ -51,17 +52,18 @@ class MemoryOutbox:
             for n in waiting
         ]
 
-    async def delivered(self, notice_id: int, at: dt.datetime) -> None:
-        """A message reached its recipient (a citizen's reply is deleted at once)."""
+    async def delivered(self, notice_ids: Sequence[int], at: dt.datetime) -> None:
+        """Messages reached their recipient (a citizen's reply is deleted at once)."""
         refuse_nesting("delivered")
         aware(at)
-        notice = self._db.outbox.get(notice_id)
-        if notice is None:
-            return
-        if notice.notice.kind == REPLY:
-            del self._db.outbox[notice_id]
-        elif notice.delivered_at is None:
-            notice.delivered_at = utc(at)
+        for notice_id in notice_ids:
+            notice = self._db.outbox.get(notice_id)
+            if notice is None:
+                continue
+            if notice.notice.kind == REPLY:
+                del self._db.outbox[notice_id]
+            elif notice.delivered_at is None:
+                notice.delivered_at = utc(at)
 
     async def failed(self, notice_id: int, retry_at: dt.datetime, error: str) -> None:
         """Count a failed attempt and schedule the next one."""
