@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
@@ -54,8 +56,6 @@ async def migrate(database: SqlDatabase) -> None:
             assert isinstance(connection, LoopConnection)
             upgrade_connection(connection.sync)
     else:
-        from sqlalchemy.ext.asyncio import AsyncEngine
-
         assert isinstance(database.engine, AsyncEngine)
         await upgrade_engine(database.engine)
 
