@@ -71,7 +71,7 @@ async def execute(url: str, statement: Any, parameters: Any = None) -> None:
 async def test_upgrade_brings_an_empty_database_to_the_newest_revision(sql_url: str) -> None:
     assert await current_revision(sql_url) is None
     await upgrade(sql_url)
-    assert await current_revision(sql_url) == head() == "0002"
+    assert await current_revision(sql_url) == head() == "0003"
 
 
 @every_sql_database
@@ -183,6 +183,64 @@ async def test_upgrading_0001_moves_the_idea_out_of_the_profile(sql_url: str) ->
     assert [row.profile for row in profiles] == [profile]
 
 
+_PRE_APPLICATIONS_0002 = sa.table(
+    "pre_applications",
+    *(sa.column(c.name, c.type) for c in _PRE_APPLICATIONS_0001.columns),
+    sa.column("idea"), sa.column("assessment", _JSON), sa.column("campaign"),
+)  # fmt: skip
+
+
+@every_sql_database
+async def test_upgrading_0002_makes_leads_of_the_pre_applications(sql_url: str) -> None:
+    await asyncio.to_thread(command.upgrade, alembic_config(sql_url), "0002")
+    filed = {
+        "chat_key": CHAT,
+        "profile": {"commune": "62041", "carrier": "association", "stage": "emergence"},
+        "match_snapshot": {"schemes": [], "counters": []},
+        "contact": {"first_name": "Camille"},
+        "consent_at": T0,
+        "consent_version": "2025-01",
+        "counter_id": "france-active-pdc",
+        "created_at": T0,
+        "idea": "Un café-réparation",
+        "assessment": None,
+        "campaign": None,
+    }
+    rows = [
+        {**filed, "reference": "CPT-2025-000001", "idempotency_key": "a", "status": "nouvelle"},
+        {**filed, "reference": "CPT-2025-000002", "idempotency_key": "b", "status": "transmise"},
+    ]
+    await execute(sql_url, sa.insert(_PRE_APPLICATIONS_0002), rows)
+
+    await upgrade(sql_url)
+
+    async with opened(sql_url) as storage:
+        new = await storage.leads.find("CPT-2025-000001")
+        other = await storage.leads.find("CPT-2025-000002")
+    assert new is not None and other is not None
+    assert (new.status, new.status_at, new.version) == ("nouveau", T0, 1)
+    assert (other.status, other.status_at) == ("transmise", T0)
+    assert (new.counter_id, new.filing.counter_id) == (None, "france-active-pdc")
+    assert (new.relay_open, new.citizen_told, new.excluded, new.awaiting) == (
+        False,
+        False,
+        (),
+        None,
+    )
+
+    await asyncio.to_thread(command.downgrade, alembic_config(sql_url), "0002")
+    engine = create_engine(sql_url)
+    try:
+        async with engine.connect() as connection:
+            query = sa.select(_PRE_APPLICATIONS_0002.c.status).order_by(
+                _PRE_APPLICATIONS_0002.c.reference
+            )
+            statuses = (await connection.execute(query)).scalars().all()
+    finally:
+        await engine.dispose()
+    assert statuses == ["nouvelle", "transmise"]
+
+
 def test_the_alembic_command_migrates_with_an_engine_of_its_own(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
     command.upgrade(alembic_config(url), "head")
@@ -198,7 +256,9 @@ def test_the_alembic_command_writes_the_postgresql_schema_as_sql(
     assert "JSONB" in script and "TIMESTAMP WITH TIME ZONE" in script
     assert "ALTER TABLE outbox ADD COLUMN dead_at" in script
     assert "UPDATE pre_applications SET profile = profile - 'idea'" in script
-    assert "UPDATE alembic_version SET version_num='0002'" in script
+    assert "UPDATE pre_applications SET status = 'nouveau' WHERE status = 'nouvelle'" in script
+    assert "CREATE TABLE people" in script and "CREATE TABLE lead_events" in script
+    assert "UPDATE alembic_version SET version_num='0003'" in script
 
 
 # --- opening a database ----------------------------------------------------------------------

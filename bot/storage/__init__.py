@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
+from bot.storage.accounts import SqlAccounts
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
 from bot.storage.conversations import SqlConversations
 from bot.storage.errors import MissingSecret
 from bot.storage.inbox import SqlInbox
+from bot.storage.leads import SqlLeads
 from bot.storage.migrate import upgrade_connection, upgrade_engine
 from bot.storage.outbox import SqlOutbox
 from bot.storage.privacy import SqlPrivacy
@@ -45,7 +47,10 @@ async def open_storage(
         outbox=SqlOutbox(database),
         privacy=SqlPrivacy(database, pseudonyms),
         inbox=SqlInbox(database),
+        accounts=SqlAccounts(database),
+        leads=SqlLeads(database),
         database=database,
+        keys=pseudonyms,
     )
 
 

@@ -25,6 +25,7 @@ from bot.storage.connection import LOCK_TIMEOUT, Executor, SqlDatabase
 from bot.storage.errors import StaleConversation
 from bot.storage.guard import holding_chat
 from bot.storage.keys import aware, check_same_chat, reference, reference_year
+from bot.storage.outbox import write_notices
 from bot.storage.pseudonyms import Pseudonyms
 from bot.storage.records import conversation, filing_columns, pre_application
 from bot.storage.tables import (
@@ -37,6 +38,7 @@ from bot.storage.tables import (
 )
 
 REPLY = "reply"
+FILED = "nouveau"  # the status of a lead just filed
 
 # The statements of every turn, built once: building one costs more than running it on SQLite.
 _CLAIM_UPDATE = {
@@ -70,7 +72,6 @@ _UPDATE_CONVERSATION = update(ConversationRow).where(
     ConversationRow.version == bindparam("b_expected"),
 )
 _INSERT_EVENTS = insert(EventRow)
-_INSERT_NOTICES = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
 _LOCK_CONVERSATION = (
     select(ConversationRow.version)
     .where(ConversationRow.chat_key == bindparam("b_chat_key"))
@@ -204,40 +205,21 @@ class SqlChatSession:
                 reference=filed,
                 chat_key=self._chat_key,
                 created_at=at,
-                status="nouvelle",
+                status=FILED,
+                status_at=at,
                 **filing_columns(filing),
             )
         )
-        return PreApplication(filed, self._chat_key, filing, "nouvelle", at.astimezone(dt.UTC))
+        return PreApplication(filed, self._chat_key, filing, FILED, at.astimezone(dt.UTC))
 
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""
-        aware(at)
-        if not notices:
-            return []
-        result = await self._connection.execute(
-            _INSERT_NOTICES,
-            [
-                {
-                    "kind": n.kind,
-                    "recipient": n.recipient,
-                    "payload": n.payload,
-                    "created_at": at,
-                    "attempts": 0,
-                    "next_attempt_at": at,
-                }
-                for n in notices
-            ],
-        )
-        ids = [row.id for row in result.all()]
+        written = await write_notices(self._connection, notices, at)
         if self._undelivered is not None:
             self._undelivered += sum(
                 1 for n in notices if n.recipient == self._chat_key and n.kind == REPLY
             )
-        return [
-            QueuedNotice(i, n.kind, n.recipient, n.payload, 0, at)
-            for i, n in zip(ids, notices, strict=True)
-        ]
+        return written
 
     async def forget(self, at: dt.datetime) -> Forgotten:
         """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
@@ -272,8 +254,17 @@ class SqlChatSession:
         return number
 
 
-# What an anonymised pre-application keeps: where, who, what stage, themes and needs — no person.
-ANONYMOUS: dict[str, Any] = {"chat_key": None, "contact": {}, "idea": None, "assessment": None}
+# What an anonymised pre-application keeps: where, who, what stage, themes and needs — no person;
+# with no chat left, nothing is relayed to it and no advisor's reason is awaited for it.
+ANONYMOUS: dict[str, Any] = {
+    "chat_key": None,
+    "contact": {},
+    "idea": None,
+    "assessment": None,
+    "relay_open": False,
+    "awaiting_person_id": None,
+    "awaiting_action": None,
+}
 
 
 class SqlConversations:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.services.ports_advisors import StaleLead
+
 
 class StaleConversation(RuntimeError):
     """A save whose version is not the stored version + 1: someone else saved in between."""
@@ -44,15 +46,23 @@ class UnsupportedDatabase(ValueError):
 
 
 class NestedTransaction(RuntimeError):
-    """A store call made inside a `chat()` block of the same task: it would wait for itself."""
+    """A store call inside a `chat()` or `lead()` block of its task: it would wait for itself."""
 
     def __init__(self, operation: str) -> None:
         super().__init__(
-            f"store.{operation}() called inside a store.chat() block: it would wait for the "
-            "lock that block holds; call it after the block ends"
+            f"store.{operation}() called inside a store.chat() or leads.lead() block: it would "
+            "wait for the lock that block holds; call it after the block ends"
         )
         self.operation = operation
 
 
 class MissingSecret(RuntimeError):
     """A secret the deployment must provide is missing or too weak."""
+
+
+def stale_lead(lead_id: int, stored: int, attempted: int) -> StaleLead:
+    """The error of a lead saved with a version that is not the stored one + 1."""
+    return StaleLead(
+        f"lead {lead_id}: stored version {stored}, save attempted with version {attempted} "
+        f"(expected {stored + 1})"
+    )

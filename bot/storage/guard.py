@@ -1,4 +1,4 @@
-"""Refuse a store transaction opened inside a `chat()` block of the same task (a self-deadlock)."""
+"""Refuse a store transaction opened inside a `chat()` or `lead()` block of its task (deadlock)."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ _holding_chat: ContextVar[bool] = ContextVar("comptoir_storage_holding_chat", de
 
 
 def refuse_nesting(operation: str) -> None:
-    """Raise NestedTransaction when the current task is inside a `chat()` block."""
+    """Raise NestedTransaction when the current task is inside a `chat()` or `lead()` block."""
     if _holding_chat.get():
         raise NestedTransaction(operation)
 
 
 @contextmanager
-def holding_chat() -> Iterator[None]:
-    """Mark the current task as holding a chat transaction for the duration of the block."""
-    refuse_nesting("chat")
+def holding_chat(operation: str = "chat") -> Iterator[None]:
+    """Mark the current task as holding a chat's (or a lead's) lock for the block."""
+    refuse_nesting(operation)
     _holding_chat.set(True)
     try:
         yield

@@ -1,10 +1,17 @@
-"""What every store shares: references of pre-applications, aware instants, JSON copies."""
+"""What every store shares: references, aware instants, JSON copies, e-mails, code retention."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from typing import Any
+
+# How long wrong link codes are kept (they only slow guessing down, per hour) and link codes
+# once used or expired (to tell « already used » apart for a while), by `Privacy.purge`.
+WRONG_CODES_KEPT = dt.timedelta(days=1)
+SPENT_CODES_KEPT = dt.timedelta(days=30)
+ROLES = ("advisor", "staff")
+CODE_KINDS = ("person", "counter", "staff")
 
 
 def reference(year: int, number: int) -> str:
@@ -34,3 +41,14 @@ def check_same_chat(session_key: str, record_key: str) -> None:
     """Refuse a record of another chat than the session's."""
     if record_key != session_key:
         raise ValueError("record belongs to another chat than the session's")
+
+
+def normal_email(email: str) -> str:
+    """An e-mail address as stored and compared: trimmed, lower-case."""
+    return email.strip().lower()
+
+
+def check_choice(field: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Refuse a value outside its allowed list, naming the field and the values allowed."""
+    if value not in allowed:
+        raise ValueError(f"{field} {value!r} is not one of {', '.join(allowed)}")

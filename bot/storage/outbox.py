@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
-from bot.services.ports import QueuedNotice
-from bot.storage.connection import SqlDatabase
+from bot.services.ports import Notice, QueuedNotice
+from bot.storage.connection import Executor, SqlDatabase
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import aware
 from bot.storage.tables import OutboxRow
@@ -29,6 +29,7 @@ _QUEUED = (
     .order_by(OutboxRow.id)
     .limit(bindparam("b_limit"))
 )
+_INSERT_NOTICES = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
 _DELETE_REPLIES = delete(OutboxRow).where(
     OutboxRow.id.in_(bindparam("b_ids", expanding=True)), OutboxRow.kind == REPLY
 )
@@ -37,6 +38,34 @@ _MARK_DELIVERED = (
     .where(OutboxRow.id.in_(bindparam("b_ids", expanding=True)), OutboxRow.delivered_at.is_(None))
     .values(delivered_at=bindparam("b_at"))
 )
+
+
+async def write_notices(
+    connection: Executor, notices: Sequence[Notice], at: dt.datetime
+) -> list[QueuedNotice]:
+    """Add messages to the outbox in the caller's transaction; the rows as written, in order."""
+    aware(at)
+    if not notices:
+        return []
+    result = await connection.execute(
+        _INSERT_NOTICES,
+        [
+            {
+                "kind": n.kind,
+                "recipient": n.recipient,
+                "payload": n.payload,
+                "created_at": at,
+                "attempts": 0,
+                "next_attempt_at": at,
+            }
+            for n in notices
+        ],
+    )
+    ids = [row.id for row in result.all()]
+    return [
+        QueuedNotice(i, n.kind, n.recipient, n.payload, 0, at)
+        for i, n in zip(ids, notices, strict=True)
+    ]
 
 
 class SqlOutbox:

@@ -11,16 +11,18 @@ from bot.services.ports import PersonalData, Purged, Retention, StoredConversati
 from bot.storage.connection import SqlDatabase
 from bot.storage.conversations import ANONYMOUS, PRE_APPLICATION_COLUMNS
 from bot.storage.guard import refuse_nesting
-from bot.storage.keys import aware
+from bot.storage.keys import SPENT_CODES_KEPT, WRONG_CODES_KEPT, aware
 from bot.storage.pseudonyms import Pseudonyms
 from bot.storage.records import pre_application
 from bot.storage.tables import (
     ConversationRow,
     EventRow,
     InboxRow,
+    LinkCodeRow,
     OutboxRow,
     PreApplicationRow,
     ProcessedUpdateRow,
+    WrongCodeRow,
 )
 
 # Bound parameters per statement stay far below SQLite's limit.
@@ -82,7 +84,10 @@ class SqlPrivacy:
         return await self._database.read(read)
 
     async def purge(self, now: dt.datetime, retention: Retention) -> Purged:
-        """Apply the retention limits as of `now` (see README, « Retention »)."""
+        """Apply the retention limits as of `now` (see README, « Retention »).
+
+        Wrong and spent link codes (a day; 30 days) count among `updates`: what chats sent.
+        """
         refuse_nesting("purge")
         aware(now)
         idle_since = now - retention.conversations
@@ -135,6 +140,17 @@ class SqlPrivacy:
                 await run(
                     delete(ProcessedUpdateRow).where(
                         ProcessedUpdateRow.at < now - retention.updates
+                    )
+                )
+            )
+            updates += _count(
+                await run(delete(WrongCodeRow).where(WrongCodeRow.at < now - WRONG_CODES_KEPT))
+            )
+            spent = now - SPENT_CODES_KEPT
+            updates += _count(
+                await run(
+                    delete(LinkCodeRow).where(
+                        or_(LinkCodeRow.used_at < spent, LinkCodeRow.expires_at < spent)
                     )
                 )
             )

@@ -1,4 +1,4 @@
-"""Between rows and records: conversations and pre-applications as the services see them."""
+"""Between rows and records: conversations, pre-applications and leads as the services see them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile
 from bot.core.matching.snapshot import CommuneView
 from bot.services.ports import Conversation, JsonObject, PreApplication
+from bot.services.ports_advisors import Awaiting, Lead
 
 
 def conversation(chat_key: str, row: Any) -> Conversation:
@@ -64,6 +65,54 @@ def pre_application(row: Any) -> PreApplication:
         status=row.status,
         created_at=row.created_at,
     )
+
+
+def lead(row: Any) -> Lead:
+    """A lead from a row of `pre_applications` with its id and lead columns."""
+    filed = pre_application(row)
+    awaiting = None
+    if row.awaiting_person_id is not None:
+        awaiting = Awaiting(person_id=row.awaiting_person_id, action=row.awaiting_action or "")
+    return Lead(
+        id=row.id,
+        reference=filed.reference,
+        chat_key=filed.chat_key,
+        filing=filed.filing,
+        status=filed.status,
+        status_at=row.status_at,
+        created_at=filed.created_at,
+        version=row.version,
+        counter_id=row.assigned_counter_id,
+        reason=row.assignment_reason,
+        assigned_at=row.assigned_at,
+        taken_by=row.taken_by,
+        relay_open=bool(row.relay_open),
+        citizen_told=bool(row.citizen_told),
+        reminded_on=row.reminded_on,
+        escalated_at=row.escalated_at,
+        excluded=tuple(row.excluded or ()),
+        awaiting=awaiting,
+    )
+
+
+def lead_columns(lead: Lead) -> dict[str, Any]:
+    """The columns of `pre_applications` a lead's work changes (the filing never does)."""
+    return {
+        "status": lead.status,
+        "status_at": lead.status_at,
+        "version": lead.version,
+        "assigned_counter_id": lead.counter_id,
+        "assignment_reason": lead.reason,
+        "assigned_at": lead.assigned_at,
+        "taken_by": lead.taken_by,
+        "relay_open": lead.relay_open,
+        "citizen_told": lead.citizen_told,
+        "reminded_on": lead.reminded_on,
+        "escalated_at": lead.escalated_at,
+        "excluded": list(lead.excluded),
+        "awaiting_person_id": None if lead.awaiting is None else lead.awaiting.person_id,
+        "awaiting_action": None if lead.awaiting is None else lead.awaiting.action,
+    }
 
 
 def _snapshot(data: JsonObject, profile: Profile) -> MatchSnapshot:

@@ -8,14 +8,18 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Dialect,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -125,6 +129,9 @@ class PreApplicationRow(Base):
     __table_args__ = (
         UniqueConstraint("chat_key", "idempotency_key"),
         Index(None, "chat_key"),
+        Index(None, "assigned_counter_id", "status"),
+        Index(None, "status"),
+        Index(None, "awaiting_person_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,9 +147,24 @@ class PreApplicationRow(Base):
     consent_version: Mapped[str]
     counter_id: Mapped[str | None]
     campaign: Mapped[str | None]
-    status: Mapped[str] = mapped_column(default="nouvelle", server_default="nouvelle")
+    status: Mapped[str] = mapped_column(default="nouveau", server_default="nouveau")
     created_at: Mapped[dt.datetime]
     anonymised_at: Mapped[dt.datetime | None]
+    # The lead as the advisors work it (see `bot.services.ports_advisors.Lead`); `counter_id`
+    # above stays the filing's suggestion, `assigned_counter_id` is where the lead is.
+    status_at: Mapped[dt.datetime]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    assigned_counter_id: Mapped[str | None]
+    assignment_reason: Mapped[str | None]
+    assigned_at: Mapped[dt.datetime | None]
+    taken_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("people.id"))
+    relay_open: Mapped[bool] = mapped_column(default=False, server_default=false())
+    citizen_told: Mapped[bool] = mapped_column(default=False, server_default=false())
+    reminded_on: Mapped[dt.date | None] = mapped_column(Date)
+    escalated_at: Mapped[dt.datetime | None]
+    excluded: Mapped[list[str]] = mapped_column(Json, default=list, server_default=text("'[]'"))
+    awaiting_person_id: Mapped[int | None] = mapped_column(BigInteger)
+    awaiting_action: Mapped[str | None]
 
 
 class EventRow(Base):
@@ -178,3 +200,88 @@ class OutboxRow(Base):
     delivered_at: Mapped[dt.datetime | None]
     dead_at: Mapped[dt.datetime | None]
     error: Mapped[str | None]
+
+
+class PersonRow(Base):
+    """An advisor or a staff member; the e-mail is stored lower-case (unique)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    email: Mapped[str] = mapped_column(String, unique=True)
+    name: Mapped[str]
+    role: Mapped[str]
+    created_at: Mapped[dt.datetime]
+    disabled_at: Mapped[dt.datetime | None]
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+
+
+class PersonCounterRow(Base):
+    """A counter a person advises for."""
+
+    __tablename__ = "person_counters"
+
+    person_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("people.id"), primary_key=True)
+    counter_id: Mapped[str] = mapped_column(String, primary_key=True)
+
+
+class GroupRow(Base):
+    """A Telegram group linked to a counter, or the staff group (`counter_id` NULL, one only)."""
+
+    __tablename__ = "groups"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    counter_id: Mapped[str | None]
+    digest: Mapped[bool] = mapped_column(default=False, server_default=false())
+    linked_at: Mapped[dt.datetime]
+
+
+class LinkCodeRow(Base):
+    """A one-time link code, by the hash of its text; `used_at` once redeemed."""
+
+    __tablename__ = "link_codes"
+
+    code_hash: Mapped[str] = mapped_column(String, primary_key=True)
+    kind: Mapped[str]
+    target: Mapped[str]
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class WrongCodeRow(Base):
+    """A wrong link code tried in a chat (counted per hour to slow guessing down)."""
+
+    __tablename__ = "wrong_codes"
+    __table_args__ = (Index(None, "chat_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+
+
+class LeadEventRow(Base):
+    """Something that happened to a lead; no personal data (kinds, statuses, person ids)."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index(None, "lead_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("pre_applications.id"))
+    kind: Mapped[str]
+    actor: Mapped[str]
+    at: Mapped[dt.datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(Json)
+
+
+class LeadCardRow(Base):
+    """The message showing a lead's card in a chat (one per chat: a new one replaces it), and the
+    lead's version it shows."""
+
+    __tablename__ = "lead_cards"
+    __table_args__ = (Index(None, "chat_id", "message_id"),)
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("pre_applications.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")

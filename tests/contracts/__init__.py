@@ -19,6 +19,7 @@ from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile
 from bot.core.matching.snapshot import CommuneView, CounterView, Pin
 from bot.services.ports import Conversation, Notice, PreApplication, Storage
+from bot.services.ports_advisors import Lead
 from bot.storage.connection import SqlDatabase
 from bot.storage.conversations import PRE_APPLICATION_COLUMNS
 from bot.storage.memory import MemoryDatabase
@@ -160,3 +161,23 @@ async def event_pseudonyms(storage: Storage) -> list[str]:
     if isinstance(database, MemoryDatabase):
         return [event.pseudonym for event in database.events]
     return [row.chat_hash for row in await raw_rows(storage, "SELECT * FROM events ORDER BY id")]
+
+
+async def file_lead(
+    storage: Storage, chat_key: str = CHAT, key: str = "file-1", at: dt.datetime = T0
+) -> Lead:
+    """A lead as the citizen's turn files it: a filing through a chat session."""
+    async with storage.conversations.chat(chat_key) as session:
+        filed = await session.file(filing(key), at)
+    found = await storage.leads.find(filed.reference)
+    assert found is not None
+    return found
+
+
+async def change_lead(storage: Storage, lead_id: int, **changes: Any) -> Lead:
+    """Save a lead with these changes (and the next version) in a session of its own."""
+    async with storage.leads.lead(lead_id) as session:
+        current = await session.lead()
+        changed = dataclasses.replace(current, version=current.version + 1, **changes)
+        await session.save(changed)
+    return changed

@@ -189,7 +189,7 @@ async def test_filing_twice_with_the_same_key_files_once_and_keeps_the_reference
     assert (first.chat_key, first.filing, first.status, first.created_at) == (
         CHAT,
         filing(),
-        "nouvelle",
+        "nouveau",
         T0,
     )
     assert again_in_the_same_turn == first
@@ -301,7 +301,7 @@ async def test_forget_erases_the_chat_and_anonymises_its_pre_applications(
         assert anonymised.filing == original.model_copy(
             update={"contact": Contact(), "idea": None, "assessment": ()}
         )
-        assert anonymised.status == "nouvelle"
+        assert anonymised.status == "nouveau"
     async with storage.conversations.chat(CHAT) as session:
         assert await session.claim_update(1) is True
         refiled = await session.file(filing("a"), LATER)

@@ -2,8 +2,10 @@
 
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
+from bot.storage.memory.accounts import MemoryAccounts
 from bot.storage.memory.conversations import MemoryConversations
 from bot.storage.memory.inbox import MemoryInbox
+from bot.storage.memory.leads import MemoryLeads
 from bot.storage.memory.outbox import MemoryOutbox
 from bot.storage.memory.privacy import MemoryPrivacy
 from bot.storage.memory.state import MemoryDatabase
@@ -18,7 +20,10 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         outbox=MemoryOutbox(database),
         privacy=MemoryPrivacy(database),
         inbox=MemoryInbox(database),
+        accounts=MemoryAccounts(database),
+        leads=MemoryLeads(database),
         database=database,
+        keys=database.pseudonyms,
     )
 
 

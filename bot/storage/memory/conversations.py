@@ -17,9 +17,11 @@ from bot.services.ports import (
     PreApplication,
     QueuedNotice,
 )
+from bot.services.ports_advisors import Lead
 from bot.storage.errors import StaleConversation
 from bot.storage.guard import holding_chat
 from bot.storage.keys import aware, check_same_chat, json_copy, reference, reference_year
+from bot.storage.memory.outbox import stage_notices
 from bot.storage.memory.state import (
     MemoryDatabase,
     StoredConversation,
@@ -30,6 +32,7 @@ from bot.storage.memory.state import (
 )
 
 REPLY = "reply"
+FILED = "nouveau"  # the status of a lead just filed
 
 
 class MemoryChatSession:
@@ -108,31 +111,26 @@ class MemoryChatSession:
             ):
                 return stored.record
         year = reference_year(at)
-        record = PreApplication(
-            reference(year, await self._next_number(year)),
-            self._chat_key,
-            filing,
-            "nouvelle",
-            utc(at),
+        number = await self._next_number(year)
+        self._db.last_lead_id += 1  # ids of a rolled-back block are not reused: gaps
+        filed = Lead(
+            id=self._db.last_lead_id,
+            reference=reference(year, number),
+            chat_key=self._chat_key,
+            filing=filing,
+            status=FILED,
+            status_at=utc(at),
+            created_at=utc(at),
+            version=1,
         )
-        self._filed.append(StoredLead(record, self._chat_key))
-        return record
+        stored = StoredLead(filed)
+        self._filed.append(stored)
+        return stored.record
 
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""
-        aware(at)
-        when = utc(at)
-        written = []
-        for n in notices:
-            self._db.last_notice_id += 1  # ids of a rolled-back block are not reused: gaps
-            stored = StoredNotice(
-                id=self._db.last_notice_id,
-                notice=dataclasses.replace(n, payload=json_copy(n.payload)),
-                created_at=when,
-                next_attempt_at=when,
-            )
-            self._notices.append(stored)
-            written.append(QueuedNotice(stored.id, n.kind, n.recipient, n.payload, 0, when))
+        staged, written = stage_notices(self._db, notices, at)
+        self._notices.extend(staged)
         return written
 
     async def forget(self, at: dt.datetime) -> Forgotten:
@@ -200,12 +198,16 @@ def erase(db: MemoryDatabase, chat_key: str, at: dt.datetime) -> None:
 
 
 def anonymise(stored: StoredLead, at: dt.datetime) -> None:
-    """Keep where, who, what stage, themes and needs of a lead; drop the person."""
-    filing = stored.record.filing.model_copy(
-        update={"idea": None, "assessment": (), "contact": type(stored.record.filing.contact)()}
+    """Keep where, who, what stage, themes and needs of a lead; drop the person.
+
+    With no chat left, nothing is relayed to it and no advisor's reason is awaited for it.
+    """
+    filing = stored.lead.filing.model_copy(
+        update={"idea": None, "assessment": (), "contact": type(stored.lead.filing.contact)()}
     )
-    stored.record = dataclasses.replace(stored.record, chat_key=None, filing=filing)
-    stored.chat_key = None
+    stored.lead = dataclasses.replace(
+        stored.lead, chat_key=None, filing=filing, relay_open=False, awaiting=None
+    )
     stored.anonymised_at = at
 
 

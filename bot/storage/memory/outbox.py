@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.services.ports import QueuedNotice
+from bot.services.ports import Notice, QueuedNotice
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import aware, json_copy
 from bot.storage.memory.state import MemoryDatabase, StoredNotice, utc
 
 REPLY = "reply"
+
+
+def stage_notices(
+    db: MemoryDatabase, notices: Sequence[Notice], at: dt.datetime
+) -> tuple[list[StoredNotice], list[QueuedNotice]]:
+    """Outbox rows for a session to add on commit, and the rows as the caller gets them."""
+    when = utc(at)
+    staged, written = [], []
+    for n in notices:
+        db.last_notice_id += 1  # ids of a rolled-back block are not reused: gaps
+        stored = StoredNotice(
+            id=db.last_notice_id,
+            notice=dataclasses.replace(n, payload=json_copy(n.payload)),
+            created_at=when,
+            next_attempt_at=when,
+        )
+        staged.append(stored)
+        written.append(QueuedNotice(stored.id, n.kind, n.recipient, n.payload, 0, when))
+    return staged, written
 
 
 class MemoryOutbox:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.services.ports import PersonalData, Purged, Retention, StoredConversation
 from bot.storage.guard import refuse_nesting
-from bot.storage.keys import json_copy
+from bot.storage.keys import SPENT_CODES_KEPT, WRONG_CODES_KEPT, json_copy
 from bot.storage.memory.conversations import anonymise
 from bot.storage.memory.state import MemoryDatabase, utc
 
@@ -40,7 +40,7 @@ class MemoryPrivacy:
         )
 
     async def purge(self, now: dt.datetime, retention: Retention) -> Purged:
-        """Apply the retention limits as of `now`."""
+        """Apply the retention limits as of `now` (wrong and spent link codes among `updates`)."""
         refuse_nesting("purge")
         db, when = self._db, utc(now)
         idle_since = when - retention.conversations
@@ -67,6 +67,16 @@ class MemoryPrivacy:
         before = len(db.inbox)
         db.inbox = {k: v for k, v in db.inbox.items() if v[1] >= when - retention.inbox}
         updates += before - len(db.inbox)
+        before = len(db.wrong_codes)
+        db.wrong_codes = [(c, t) for c, t in db.wrong_codes if t >= when - WRONG_CODES_KEPT]
+        spent = when - SPENT_CODES_KEPT
+        before_codes = len(db.codes)
+        db.codes = {
+            h: c
+            for h, c in db.codes.items()
+            if not (c.used_at is not None and c.used_at < spent) and c.expires_at >= spent
+        }
+        updates += before - len(db.wrong_codes) + before_codes - len(db.codes)
         before = len(db.events)
         db.events = [e for e in db.events if e.at >= when - retention.events]
         events = before - len(db.events)

@@ -10,6 +10,7 @@ from bot.core.conversation import Event
 from bot.services.clock import Clock, utc_now
 from bot.services.locks import KeyedLocks
 from bot.services.ports import Conversation, JsonObject, Notice, PreApplication
+from bot.services.ports_advisors import Card, CodeKind, Group, Lead, LeadEvent, Person
 from bot.storage.keys import aware
 from bot.storage.pseudonyms import Pseudonyms, random_pseudonyms
 
@@ -24,11 +25,34 @@ class StoredConversation:
 
 @dataclasses.dataclass(slots=True)
 class StoredLead:
-    """A pre-application row; `chat_key` is None once anonymised."""
+    """A pre-application row, worked as a lead; `chat_key` is None once anonymised."""
 
-    record: PreApplication
-    chat_key: str | None
+    lead: Lead
     anonymised_at: dt.datetime | None = None
+
+    @property
+    def chat_key(self) -> str | None:
+        """The citizen's chat, until anonymised."""
+        return self.lead.chat_key
+
+    @property
+    def record(self) -> PreApplication:
+        """The pre-application as the citizen's side sees it."""
+        lead = self.lead
+        return PreApplication(
+            lead.reference, lead.chat_key, lead.filing, lead.status, lead.created_at
+        )
+
+
+@dataclasses.dataclass(slots=True)
+class StoredCode:
+    """A link code row."""
+
+    kind: CodeKind
+    target: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_at: dt.datetime | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -68,6 +92,15 @@ class MemoryDatabase:
         self.conversations: dict[str, StoredConversation] = {}
         self.processed: dict[tuple[str, int], dt.datetime] = {}
         self.leads: list[StoredLead] = []
+        self.last_lead_id = 0
+        self.lead_locks: KeyedLocks[int] = KeyedLocks()
+        self.lead_events: list[LeadEvent] = []
+        self.cards: dict[tuple[int, int], Card] = {}
+        self.people: dict[int, Person] = {}
+        self.last_person_id = 0
+        self.groups: dict[int, Group] = {}
+        self.codes: dict[str, StoredCode] = {}
+        self.wrong_codes: list[tuple[int, dt.datetime]] = []
         self.counters: dict[int, int] = {}
         # Held by a session from its first filing to its end, as the SQL counter row is.
         self.numbering = asyncio.Lock()
@@ -83,6 +116,10 @@ class MemoryDatabase:
             (n for n in self.outbox.values() if n.notice.recipient == recipient and n.waiting),
             key=lambda n: n.id,
         )
+
+    def lead(self, lead_id: int) -> StoredLead | None:
+        """The committed lead with this id."""
+        return next((s for s in self.leads if s.lead.id == lead_id), None)
 
     async def close(self) -> None:
         """Nothing to release."""
