@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.advisors import AdvisorTexts, load_advisor_texts
 from bot.core.catalog import Catalog
 from bot.core.dialog.engine import Engine
 from bot.core.dialog.lint import load_dialog
@@ -13,6 +14,8 @@ from bot.core.dialog.schema import Command, Dialog
 from bot.core.qualification import Qualification, QualificationMemo, checks
 
 QUALIFICATION = "qualification"  # the dialog citizens hold: dialogs/qualification.yaml
+ADVISORS = "advisors.yaml"  # what advisors and staff read
+SHIPPED_DIALOGS = Path(__file__).resolve().parents[2] / "dialogs"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Content:
     dialog: Dialog
     qualification: Qualification
     engine: Engine[QualificationMemo]
+    advisors: AdvisorTexts
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -43,13 +47,18 @@ class Content:
     ) -> Content:
         """Load and check the knowledge and the dialog; raise ContentError listing problems."""
         catalog = Catalog.load(knowledge_dir, today)
-        return cls.build(catalog, load_qualification(dialogs_dir / f"{dialog}.yaml", catalog))
+        qualification = load_qualification(dialogs_dir / f"{dialog}.yaml", catalog)
+        advisors = load_advisor_texts(dialogs_dir / ADVISORS)
+        return cls.build(catalog, qualification, advisors)
 
     @classmethod
-    def build(cls, catalog: Catalog, dialog: Dialog) -> Content:
-        """Content from a loaded catalog and dialog."""
+    def build(
+        cls, catalog: Catalog, dialog: Dialog, advisors: AdvisorTexts | None = None
+    ) -> Content:
+        """Content from a loaded catalog and dialog (and the shipped advisors' texts)."""
         qualification = Qualification(dialog, catalog)
-        return cls(catalog, dialog, qualification, Engine(dialog, qualification))
+        texts = advisors or load_advisor_texts(SHIPPED_DIALOGS / ADVISORS)
+        return cls(catalog, dialog, qualification, Engine(dialog, qualification), texts)
 
 
 def load_qualification(path: Path, catalog: Catalog) -> Dialog:

@@ -74,6 +74,8 @@ class Reply:
     location_button: str | None = None  # label of a « share my position » button, if wanted
     replaces_keyboard: bool = False  # edit the question in place (multiple-choice toggles)
     document: str | None = None  # a JSON document to attach (the citizen's data export)
+    quote: str | None = None  # the channel's id of a message this one answers
+    ask: bool = False  # the next message of the person it is for answers it (a reason…)
 
 
 EventKind = Literal[

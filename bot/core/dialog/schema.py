@@ -134,6 +134,9 @@ class Texts(Record):
     forget_done: Text
     forget_cancelled: Text
     not_started: Text
+    lead_taken: Text  # {reference} {name} {counter}
+    relay_from_advisor: Text  # {name} {counter} {reference} {text}
+    relay_forwarded: Text  # {name}
 
 
 class ExportTexts(Record):

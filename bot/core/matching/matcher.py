@@ -134,6 +134,12 @@ class Matcher:
         notice = self.explainer.notice([m.level for m in schemes], language)
         return MatchResult(commune, schemes, near_misses, counters, notice)
 
+    def counters(
+        self, profile: Profile, language: Language = "fr", limit: int = 1000
+    ) -> tuple[CounterMatch, ...]:
+        """The counters that can receive this project, in the order the citizen sees them."""
+        return self._match_counters(profile, self.check(profile), language, limit)
+
     # -- schemes ----------------------------------------------------------------------------
 
     def _candidates(
