@@ -11,11 +11,17 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.core.content import Content
+from bot.services.accounts import AccountService
+from bot.services.cards import CARD, PARIS, CardPrinter
 from bot.services.clock import Clock, utc_now
 from bot.services.conversations import ConversationService
+from bot.services.desk import LeadDesk
+from bot.services.leads import LeadService
 from bot.services.outbox import Courier
 from bot.services.ports import Storage
 from bot.services.privacy import RetentionKeeper
+from bot.services.relay import Relay
+from bot.services.reminders import Reminders
 from bot.storage import open_storage
 
 
@@ -40,18 +46,40 @@ class Comptoir:
     courier: Courier
     conversations: ConversationService
     retention: RetentionKeeper
+    leads: LeadService
+    relay: Relay
+    accounts: AccountService
+    reminders: Reminders
+    cards: CardPrinter
 
     @classmethod
     def assemble(cls, content: Content, storage: Storage, clock: Clock = utc_now) -> Comptoir:
         """Wire the services over loaded content and opened storage."""
         courier = Courier(storage.outbox, clock=clock)
-        return cls(
+        holder: list[Comptoir] = []
+
+        def current() -> Content:  # what the advisors' services read: the published content
+            return holder[0].content if holder else content
+
+        leads = LeadService(current, storage, courier, clock)
+        relay = Relay(leads)
+        cards = CardPrinter(current, storage.accounts, storage.leads, PARIS)
+        courier.consume(LeadDesk(leads, relay))
+        courier.prepare(CARD, cards.prepare, cards.receive)
+        comptoir = cls(
             content=content,
             storage=storage,
             courier=courier,
             conversations=ConversationService(content, storage, courier, clock),
             retention=RetentionKeeper(storage.privacy, clock=clock),
+            leads=leads,
+            relay=relay,
+            accounts=AccountService(current, storage, clock),
+            reminders=Reminders(leads),
+            cards=cards,
         )
+        holder.append(comptoir)
+        return comptoir
 
     @classmethod
     async def start(cls, settings: Settings, clock: Clock = utc_now) -> Comptoir:
@@ -66,6 +94,7 @@ class Comptoir:
 
     async def close(self) -> None:
         """Stop delivering and release the storage (undelivered messages stay queued)."""
+        self.reminders.stop()
         await self.courier.stop()
         await self.conversations.eraser.wait()
         await self.storage.close()

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     telegram_per_chat_interval: float = Field(default=1.0, ge=0)
     telegram_overall_per_second: float = Field(default=30.0, gt=0)
     telegram_per_chat_burst: int = Field(default=3, ge=1, le=20)
+    telegram_per_group_interval: float = Field(default=3.05, ge=0)  # 20 messages a minute
 
     def pseudonym_bytes(self) -> bytes | None:
         """The pseudonym key as bytes (hex in the environment), if one is set."""

@@ -10,26 +10,27 @@ from bot.core.content import Content
 from bot.core.conversation import Event, Inbound, Reply
 from bot.core.dialog.turn import Turn
 from bot.core.effects import ExportData, FilePreApplication, ForgetData
+from bot.core.models import Language
 from bot.core.qualification import QualificationMemo, QualificationState
 from bot.services.clock import Clock, context_at, utc_now
+from bot.services.desk import LEAD, LEAD_FORGOTTEN, RELAY_IN, lead_notice
 from bot.services.locks import KeyedLocks
 from bot.services.outbox import Courier, reply_notices
 from bot.services.ports import (
     RETENTION,
     ChatSession,
     Conversation,
-    Notice,
     QueuedNotice,
     Retention,
     Storage,
 )
+from bot.services.ports_advisors import Lead
 from bot.services.privacy import Eraser, export_document
+from bot.services.relay import MAX_RELAYED
 
 log = logging.getLogger(__name__)
 # A conversation left this long before its end counts as abandoned at the node it stood on.
 ABANDONED_AFTER = dt.timedelta(hours=48)
-LEAD, LEAD_FORGOTTEN = "lead", "lead_forgotten"  # for the counters (the advisors' issue)
-UNASSIGNED = "unassigned"  # the recipient of a lead no counter covers
 # An answer waits this long for the replies still being sent to its chat (Telegram's pace).
 SETTLE_SECONDS = 3.0
 
@@ -72,7 +73,10 @@ class ConversationService:
         async with self._locks.hold(key):
             if not _command(inbound):  # an answer: let the question it answers arrive first
                 await self.courier.settled(key, SETTLE_SECONDS)
-            outcome = await self._handle(inbound)
+            try:
+                outcome = await self._handle(inbound, None)
+            except _MayRelay:  # rolled back: read the relay outside, then the turn again
+                outcome = await self._handle(inbound, await self._relay(inbound))
         if outcome is None:
             return False
         if outcome.behind:  # older messages wait for this chat: the courier reads them in order
@@ -83,8 +87,12 @@ class ConversationService:
             self.eraser.request()  # out of the chat's transaction, now committed
         return True
 
-    async def _handle(self, inbound: Inbound) -> Committed | None:
-        """The turn in one transaction; None when the update was already processed."""
+    async def _handle(self, inbound: Inbound, relay: Relaying | None) -> Committed | None:
+        """The turn in one transaction; None when the update was already processed.
+
+        A text after the end of the conversation may be for an advisor who wrote: `relay` is
+        None until that was read (out of the transaction, which `_MayRelay` rolls back).
+        """
         content = self.content
         engine = content.engine
         now = self.clock()
@@ -104,6 +112,11 @@ class ConversationService:
                 log.info("a message arrived before the question it answers: held")
                 await session.log([Event("held", state.node)], now)
                 return Committed([], behind, forgotten=False)
+            if state is not None and engine.finished(state) and _free_text(inbound):
+                if relay is None:
+                    raise _MayRelay()
+                if relay.lead is not None:
+                    return await self._relayed(session, inbound, relay, state.language, now)
             outbound = self.courier.outbound(inbound.chat.channel)
             if outbound is not None and engine.about_to_work(state):
                 outbound.working(inbound.chat)
@@ -132,9 +145,7 @@ class ConversationService:
             match effect:
                 case FilePreApplication():
                     filed = await session.file(effect.filing, now)
-                    counter = filed.filing.counter_id or UNASSIGNED
-                    lead = Notice(LEAD, counter, {"reference": filed.reference})
-                    await session.enqueue([lead], now)
+                    await session.enqueue([lead_notice(LEAD, filed.reference)], now)
                     replies.insert(effect.at, effect.confirm(filed.reference))
                     log.info("pre-application %s filed", filed.reference)
                 case ExportData():
@@ -145,11 +156,37 @@ class ConversationService:
                 case ForgetData():
                     erased = await session.forget(now)
                     notices = [
-                        Notice(LEAD_FORGOTTEN, counter or UNASSIGNED, {"reference": reference})
-                        for reference, counter in erased.references
+                        lead_notice(LEAD_FORGOTTEN, reference) for reference, _ in erased.references
                     ]
                     await session.enqueue(notices, now)
         return replies
+
+    async def _relay(self, inbound: Inbound) -> Relaying:
+        """The citizen's lead whose advisor wrote to them, and that advisor's first name."""
+        lead = await self.storage.leads.relaying(inbound.chat.key)
+        taker = None
+        if lead is not None and lead.taken_by is not None:
+            taker = await self.storage.accounts.person(lead.taken_by)
+        name = taker.first_name if taker is not None else self.content.advisors.card.staff
+        return Relaying(lead, name)
+
+    async def _relayed(
+        self,
+        session: ChatSession,
+        inbound: Inbound,
+        relay: Relaying,
+        language: Language,
+        now: dt.datetime,
+    ) -> Committed:
+        """A text after the end, while an advisor writes with the citizen: it goes to them."""
+        assert relay.lead is not None and inbound.text is not None
+        lead, name = relay.lead, relay.name
+        text = inbound.text.strip()[:MAX_RELAYED]
+        ack = Reply(text=self.content.dialog.texts.relay_forwarded.format(language, name=name))
+        await session.enqueue([lead_notice(RELAY_IN, lead.reference, text)], now)
+        fresh = await session.enqueue(reply_notices(inbound.chat, [ack]), now)
+        log.info("a citizen's text relayed to the advisors of %s", lead.reference)
+        return Committed(fresh, 0, forgotten=False)
 
     def _abandoned(self, stored: Conversation, state: QualificationState, now: dt.datetime) -> bool:
         """Whether the citizen left mid-way long enough ago (noted when they come back)."""
@@ -177,5 +214,21 @@ class ConversationService:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Relaying:
+    """Whether an advisor writes with this citizen (their lead), and who."""
+
+    lead: Lead | None
+    name: str
+
+
+class _MayRelay(Exception):
+    """A text after the end: the turn is rolled back to read the relay, then done again."""
+
+
 def _command(inbound: Inbound) -> bool:
     return (inbound.text or "").lstrip().startswith("/")
+
+
+def _free_text(inbound: Inbound) -> bool:
+    return bool(inbound.text and inbound.text.strip()) and not _command(inbound)

@@ -7,11 +7,12 @@ import contextlib
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from bot.core.conversation import Button, ChatRef, Place, Reply
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import (
+    Consumer,
     Delivery,
     DeliveryFailed,
     DeliveryRefused,
@@ -24,6 +25,8 @@ from bot.services.ports import (
 )
 
 log = logging.getLogger(__name__)
+Preparer = Callable[[QueuedNotice], Awaitable[Delivery | None]]
+Receiver = Callable[[QueuedNotice, str | None], Awaitable[None]]
 REPLY = "reply"  # the kind of a citizen's reply in the outbox
 BATCH = 50
 MARK_WITHIN = 0.05  # seconds: a burst's sends are marked delivered together within this
@@ -31,6 +34,7 @@ MARK_WITHIN = 0.05  # seconds: a burst's sends are marked delivered together wit
 
 class _Outcome(enum.Enum):
     SENT = "sent"
+    SKIPPED_DONE = "skipped, done"  # nothing to send: marked as delivered
     SKIPPED = "skipped"  # given up alone (refused): the next message may go
     STOP = "stop"  # failed or unreachable: the recipient waits
 
@@ -59,7 +63,13 @@ def delivery(notice: QueuedNotice) -> Delivery:
         reply=reply_from_json(payload["reply"]),
         origin=str(origin) if origin is not None else None,
         first=bool(payload.get("first")),
+        conversation=bool(payload.get("conversation", True)),
     )
+
+
+def message_notice(kind: str, recipient: str, reply: Reply) -> Notice:
+    """A message outside a conversation (to advisors, a relayed text): no keyboard is replaced."""
+    return Notice(kind, recipient, {"reply": reply_json(reply), "conversation": False})
 
 
 def reply_json(reply: Reply) -> JsonObject:
@@ -84,6 +94,10 @@ def reply_json(reply: Reply) -> JsonObject:
         data["replaces_keyboard"] = True
     if reply.document is not None:
         data["document"] = reply.document
+    if reply.quote is not None:
+        data["quote"] = reply.quote
+    if reply.ask:
+        data["ask"] = True
     return data
 
 
@@ -98,6 +112,8 @@ def reply_from_json(data: JsonObject) -> Reply:
         location_button=data.get("location_button"),
         replaces_keyboard=bool(data.get("replaces_keyboard")),
         document=data.get("document"),
+        quote=data.get("quote"),
+        ask=bool(data.get("ask")),
     )
 
 
@@ -126,6 +142,9 @@ class Courier:
         self.clock = clock
         self.poll = poll
         self._outbounds: dict[str, Outbound] = {o.channel: o for o in outbounds}
+        self._consumers: dict[str, Consumer] = {}
+        self._preparers: dict[str, Preparer] = {}
+        self._receivers: dict[str, Receiver] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._failing: set[str] = set()
@@ -138,6 +157,18 @@ class Courier:
         self._outbounds[outbound.channel] = outbound
         self._wake.set()
 
+    def consume(self, consumer: Consumer) -> None:
+        """Carry this consumer's rows to it, in order per recipient, until each is done."""
+        self._consumers[consumer.channel] = consumer
+        self._wake.set()
+
+    def prepare(self, kind: str, preparer: Preparer, receiver: Receiver | None = None) -> None:
+        """Messages of this kind are worded when they go (a card shows the lead as it is then);
+        `receiver` learns the id of the message sent (to change it later)."""
+        self._preparers[kind] = preparer
+        if receiver is not None:
+            self._receivers[kind] = receiver
+
     def outbound(self, channel: str) -> Outbound | None:
         """The way out of a channel, if it is served here."""
         return self._outbounds.get(channel)
@@ -149,7 +180,7 @@ class Courier:
         they are sent without being read back.
         """
         channel = recipient.partition(":")[0]
-        if self._stopping or channel not in self._outbounds:
+        if self._stopping or (channel not in self._outbounds and channel not in self._consumers):
             return
         if recipient in self._tasks:
             self._again.add(recipient)
@@ -159,7 +190,7 @@ class Courier:
     async def run(self) -> None:
         """Find due messages (after a restart, a retry time, another process) until stopped."""
         while not self._stopping:
-            for channel in list(self._outbounds):
+            for channel in [*self._outbounds, *self._consumers]:
                 try:
                     due = await self.outbox.recipients(f"{channel}:", self.clock(), 500)
                 except Exception:  # the database may be briefly away: try at the next round
@@ -254,10 +285,10 @@ class Courier:
             for notice in batch:
                 if self._stopping:
                     return False
-                outcome = await self._deliver(notice)
+                outcome = await self._deliver_marking(notice, sent, since)
                 if outcome is _Outcome.STOP:
                     return False
-                if outcome is _Outcome.SENT:
+                if outcome in (_Outcome.SENT, _Outcome.SKIPPED_DONE):
                     if not sent:
                         since = loop.time()
                     sent.append(notice.id)
@@ -266,6 +297,24 @@ class Courier:
             return True
         finally:
             await self._mark(sent)
+
+    async def _deliver_marking(
+        self, notice: QueuedNotice, sent: list[int], since: float
+    ) -> _Outcome:
+        """Deliver one message; those sent before it are marked `MARK_WITHIN` after the first,
+        even while this one still waits for its turn (Telegram's pace), not once it went."""
+        if not sent:
+            return await self._deliver(notice)
+        delivering = asyncio.ensure_future(self._deliver(notice))
+        left = since + MARK_WITHIN - asyncio.get_running_loop().time()
+        try:
+            done, _ = await asyncio.wait({delivering}, timeout=max(0.0, left))
+            if not done:
+                await self._mark(sent)
+            return await delivering
+        except BaseException:
+            delivering.cancel()
+            raise
 
     async def _mark(self, sent: list[int]) -> None:
         """Record what was sent (and empty the list)."""
@@ -282,9 +331,20 @@ class Courier:
     async def _deliver(self, notice: QueuedNotice) -> _Outcome:
         """Send one message; whether it went, was skipped, or stops the recipient."""
         channel = notice.recipient.partition(":")[0]
-        outbound = self._outbounds[channel]
         try:
-            await outbound.deliver(delivery(notice))
+            consumer = self._consumers.get(channel)
+            if consumer is not None:
+                await consumer.consume(notice)
+                return _Outcome.SENT
+            outbound = self._outbounds[channel]
+            preparer = self._preparers.get(notice.kind)
+            prepared = delivery(notice) if preparer is None else await preparer(notice)
+            if prepared is None:  # nothing to send any more (the lead is gone…)
+                return _Outcome.SKIPPED_DONE
+            receipt = await outbound.deliver(prepared)
+            receiver = self._receivers.get(notice.kind)
+            if receiver is not None:
+                await receiver(notice, receipt)
         except RecipientUnreachable as error:
             count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
             log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)

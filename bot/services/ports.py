@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.conversation import ChatRef, Event, Reply
 from bot.core.filing import Filing
+
+if TYPE_CHECKING:
+    from bot.services.ports_advisors import Accounts, Leads
 
 JsonObject = dict[str, Any]  # JSON data as a JSON column keeps it
 
@@ -210,6 +213,13 @@ class Privacy(Protocol):
         """Make deleted rows unrecoverable from the database files (after an erasure)."""
 
 
+class Keyed(Protocol):
+    """A keyed hash (HMAC) under the deployment's secret: pseudonyms, hashed link codes."""
+
+    def of(self, text: str) -> str:
+        """The hex digest of `text`."""
+
+
 @dataclass(frozen=True)
 class Storage:
     """The stores of one database, by role."""
@@ -218,7 +228,10 @@ class Storage:
     outbox: Outbox
     privacy: Privacy
     inbox: Inbox
+    accounts: Accounts
+    leads: Leads
     database: Database
+    keys: Keyed
 
     async def close(self) -> None:
         """Release connections."""
@@ -243,6 +256,10 @@ class Delivery:
     reply: Reply
     origin: str | None = None
     first: bool = False  # the first reply of its turn (the old keyboard goes before it)
+    edit: str | None = None  # a message of the bot to change instead of sending a new one
+    # A conversation's replies: a new question's buttons replace the older question's. Cards
+    # and notices (advisors) keep every message's buttons.
+    conversation: bool = True
 
 
 class DeliveryFailed(Exception):
@@ -267,11 +284,25 @@ class Outbound(Protocol):
     def compose(self, replies: Sequence[Reply]) -> list[Reply]:
         """The channel's grouping of a turn's replies (short lead-ins joined…)."""
 
-    async def deliver(self, delivery: Delivery) -> None:
-        """Send one reply; raise `DeliveryFailed` (or a subclass) when it did not go."""
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Send one reply; the id of the message sent (or changed), if the channel has one.
+
+        Raise `DeliveryFailed` (or a subclass) when it did not go.
+        """
 
     def close(self) -> None:
         """Shutdown: start no new send (one waiting for its turn fails with DeliveryFailed)."""
 
     def working(self, chat: ChatRef) -> None:
         """A best-effort « typing… » hint; returns at once."""
+
+
+class Consumer(Protocol):
+    """Work the outbox carries inside Comptoir (route a filed lead…): done once, in order."""
+
+    @property
+    def channel(self) -> str:
+        """The prefix of the recipients it serves (« leads » for `leads:CPT-2026-000123`)."""
+
+    async def consume(self, notice: QueuedNotice) -> None:
+        """Do the work of one row, idempotently (a crash may repeat it); raise to retry later."""

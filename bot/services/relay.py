@@ -1,0 +1,86 @@
+"""Texts between an advisor and a citizen, through the bot: neither sees the other's account."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.core.conversation import Reply
+from bot.core.leads import Status
+from bot.services.cards import RELAY, chat_key, note
+from bot.services.leads import Answer, Change, Context, LeadService
+from bot.services.outbox import message_notice
+from bot.services.ports_advisors import Lead, Person
+
+MAX_RELAYED = 3000  # characters of one relayed text (Telegram splits longer messages anyway)
+
+
+class Relay:
+    """An advisor writes to the citizen of a lead they took; the citizen's answers come back."""
+
+    def __init__(self, service: LeadService) -> None:
+        self.service = service
+
+    async def to_citizen(
+        self, person: Person, chat_id: int, lead_id: int, text: str, update_id: int | None
+    ) -> Answer:
+        """Send an advisor's text to the lead's citizen, signed; open the way back."""
+        service = self.service
+        content = service.content()
+        texts = content.advisors.answers
+        body = text.strip()[:MAX_RELAYED]
+        events = await service.leads.events(lead_id)
+        if update_id is not None and any(e.detail.get("update") == update_id for e in events):
+            return Answer(None)  # the same update again (a redelivery): sent already
+
+        async def apply(lead: Lead, context: Context) -> Change | Answer:
+            if not service.may(person, lead):
+                return Answer(texts.not_allowed, refused=True)
+            if lead.chat_key is None:
+                return Answer(texts.relay_forgotten, refused=True)
+            if lead.taken_by is None or lead.status == Status.NOUVEAU:
+                return Answer(texts.relay_not_taken, refused=True)
+            language = lead.filing.contact.language
+            signed = content.dialog.texts.relay_from_advisor.format(
+                language,
+                name=person.first_name,
+                counter=service.counter_name(lead.counter_id),
+                reference=lead.reference,
+                text=body,
+            )
+            change = Change(replace(lead, relay_open=True))
+            change.notices.append(message_notice(RELAY, lead.chat_key, Reply(text=signed)))
+            sent = texts.relay_sent.format(reference=lead.reference)
+            change.notices.append(note(chat_id, sent))
+            detail: dict[str, object] = {"update": update_id}
+            change.events.append(
+                service.event(lead, "relay_out", f"person:{person.id}", person, detail)
+            )
+            return change
+
+        return await service.change(lead_id, apply)
+
+    async def from_citizen(self, reference: str, text: str) -> None:
+        """The citizen answered while a relay is open: their text goes to the advisors' chats."""
+        service = self.service
+        lead = await service.leads.find(reference)
+        if lead is None:
+            return
+
+        cards = {c.chat_id: c.message_id for c in await service.leads.cards(lead.id)}
+
+        async def apply(lead: Lead, context: Context) -> Change | Answer:
+            if lead.chat_key is None:
+                return Answer(None)  # erased meanwhile: nothing of theirs goes anywhere
+            texts = service.content().advisors.answers
+            words = texts.citizen_wrote.format(reference=lead.reference, text=text[:MAX_RELAYED])
+            change = Change(lead, [service.event(lead, "relay_in", "citizen")])
+            for chat in context.linked.audience(lead.counter_id):
+                reply = Reply(text=words, quote=_quote(cards.get(chat)))
+                change.notices.append(message_notice(RELAY, chat_key(chat), reply))
+            return change
+
+        await service.change(lead.id, apply)
+
+
+def _quote(message_id: int | None) -> str | None:
+    return None if message_id is None else str(message_id)
