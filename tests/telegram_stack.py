@@ -64,6 +64,7 @@ async def running(
             webhook_url=f"{url}{WEBHOOK_PATH}" if webhook else None,
             webhook_secret=SecretStr(SECRET) if webhook else None,
             telegram_per_chat_interval=per_chat_interval,
+            telegram_per_group_interval=per_chat_interval,
             telegram_overall_per_second=1000,
             pseudonym_key=SecretStr("5e" * 32),
         )

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
 
 async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
-    """The services and their background work: delivering the outbox, the daily purge."""
+    """The services and their background work: the outbox, the daily purge, lead reminders."""
     comptoir = await Comptoir.start(app[SETTINGS])
     app[COMPTOIR] = comptoir
     # The knowledge base and the geography are about a million long-lived objects: out of the
@@ -45,6 +45,7 @@ async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
     tasks = [
         asyncio.create_task(comptoir.courier.run(), name="outbox courier"),
         asyncio.create_task(comptoir.retention.run(), name="retention"),
+        asyncio.create_task(comptoir.reminders.run(), name="lead reminders"),
     ]
     try:
         yield

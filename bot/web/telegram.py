@@ -22,6 +22,7 @@ from bot.channels.telegram import (
     TelegramOutbound,
     valid_update_id,
 )
+from bot.channels.telegram.advisors import AdvisorDesk
 from bot.config import Settings
 from bot.web.keys import COMPTOIR, SETTINGS, TELEGRAM
 
@@ -63,11 +64,13 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         per_chat_interval=settings.telegram_per_chat_interval,
         overall_per_second=settings.telegram_overall_per_second,
         per_chat_burst=settings.telegram_per_chat_burst,
+        per_group_interval=settings.telegram_per_group_interval,
     )
     outbound = TelegramOutbound(bot, Sender(pace))
     poll_request = AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10)
+    advisors = AdvisorDesk(comptoir.leads, comptoir.relay, comptoir.accounts, outbound)
     channel = TelegramChannel(
-        comptoir.conversations, outbound, bot, comptoir.storage.inbox, poll_request
+        comptoir.conversations, outbound, bot, comptoir.storage.inbox, poll_request, advisors
     )
     tasks: list[asyncio.Task[None]] = []
     try:

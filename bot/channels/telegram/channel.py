@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import BaseRequest
 
+from bot.channels.telegram.advisors import AdvisorDesk
 from bot.channels.telegram.inbound import CHANNEL, inbound
 from bot.channels.telegram.outbound import TelegramOutbound
 from bot.channels.telegram.sender import Closed, seconds
@@ -28,7 +29,7 @@ ACK_WAIT = 0.02  # seconds a batch may take to commit before what is left goes t
 
 
 class TelegramChannel:
-    """Routes updates: private chats to the conversation service; groups are for advisors."""
+    """Routes updates: private chats to the conversation service, advisors' to their desk."""
 
     def __init__(
         self,
@@ -37,8 +38,10 @@ class TelegramChannel:
         bot: Bot,
         inbox: Inbox,
         poll_request: BaseRequest | None = None,
+        advisors: AdvisorDesk | None = None,
     ) -> None:
         self.service = service
+        self.advisors = advisors
         self.outbound = outbound
         self.bot = bot
         self.inbox = inbox
@@ -61,11 +64,21 @@ class TelegramChannel:
     async def process(self, update: Update) -> None:
         """Handle one update; returns once its turn is committed (replies in the outbox)."""
         query = update.callback_query
+        advisors = self.advisors
+        if query is not None and advisors is not None and advisors.handles(query):
+            await advisors.pressed(query)  # answered once acted on: a refusal is an alert
+            return
         if query is not None:  # at once: the citizen's button stops spinning
             self.outbound.background(self._answer_callback(query.id))
         chat = update.effective_chat
-        if chat is None or chat.type != ChatType.PRIVATE:
-            return  # an inline message, a group (groups are for advisors), a channel post
+        if chat is None or chat.type == ChatType.CHANNEL:
+            return  # an inline message, a channel post
+        if chat.type != ChatType.PRIVATE:  # a group: never a citizen's conversation
+            if advisors is not None and query is None:
+                await advisors.group(update)
+            return
+        if advisors is not None and query is None and await advisors.private(update):
+            return
         await self.service.handle(inbound(update))
 
     async def poll(self) -> None:

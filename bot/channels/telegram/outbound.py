@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot.channels.telegram.inbound import CHANNEL
 from bot.channels.telegram.render import keyboard, location_keyboard, merge_lead_ins, split_text
@@ -61,44 +61,75 @@ class TelegramOutbound:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def deliver(self, delivery: Delivery) -> None:
+    async def deliver(self, delivery: Delivery) -> str | None:
         """Send one reply; Telegram's refusals become the outbox's outcomes."""
         try:
-            await self._deliver(delivery)
-        except Forbidden as error:  # blocked by the citizen, or the chat is gone
+            if delivery.edit is not None:
+                return await self._edit(delivery)
+            return await self._deliver(delivery)
+        except (Forbidden, ChatMigrated) as error:  # blocked, gone, or now a supergroup
             raise RecipientUnreachable() from error
         except BadRequest as error:
             raise DeliveryRefused() from error
         except (TelegramError, Closed) as error:
             raise DeliveryFailed() from error
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery) -> str | None:
         chat_id = int(delivery.chat.chat_id)
         reply = delivery.reply
         origin = int(delivery.origin) if delivery.origin and delivery.origin.isdigit() else None
-        if delivery.first:
+        if delivery.first and delivery.conversation:
             if reply.replaces_keyboard and origin is not None:
                 await self._set_keyboard(chat_id, origin, keyboard(reply))
-                return
+                return str(origin)
             answered = origin if origin is not None else self._keyboards.get(str(chat_id))
             if answered is not None:
                 await self._remove_keyboard(chat_id, answered)
-        await self._send(chat_id, reply)
+        return await self._send(chat_id, reply, delivery.conversation)
 
-    async def _send(self, chat_id: int, reply: Reply) -> None:
+    async def _edit(self, delivery: Delivery) -> str | None:
+        """Change a message of the bot (a lead's card): its text and its buttons."""
+        chat_id, message_id = int(delivery.chat.chat_id), int(delivery.edit or 0)
+        text = split_text(delivery.reply.text)[0]
+        markup = keyboard(delivery.reply)
+        try:
+            await self.sender.call(
+                chat_id,
+                lambda: api_call(
+                    self.bot,
+                    "editMessageText",
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=text,
+                    parse_mode=ParseMode.HTML.value,
+                    reply_markup=markup or {"inline_keyboard": []},
+                ),
+            )
+        except BadRequest as error:
+            if _UNCHANGED not in str(error).lower():
+                raise
+        return str(message_id)
+
+    async def _send(self, chat_id: int, reply: Reply, conversation: bool = True) -> str | None:
         chunks = split_text(reply.text)
         markup = keyboard(reply)
-        inline = markup is not None
+        inline = markup is not None and conversation
         if reply.location_button:
             markup = location_keyboard(reply.location_button)
-        shown = self._keyboards.get(str(chat_id))
+        elif reply.ask:
+            markup = {"force_reply": True, "selective": True}
+        shown = self._keyboards.get(str(chat_id)) if conversation else None
         if markup is not None and shown is not None:
             await self._remove_keyboard(chat_id, shown)
         message: dict[str, Any] | None = None
+        quote = int(reply.quote) if reply.quote and reply.quote.isdigit() else None
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
             message = await self.sender.call(
-                chat_id, self._message(chat_id, chunk, markup if last else None)
+                chat_id,
+                self._message(
+                    chat_id, chunk, markup if last else None, quote if index == 0 else None
+                ),
             )
         if message is not None and inline:
             self._keyboards[str(chat_id)] = int(message["message_id"])
@@ -118,16 +149,25 @@ class TelegramOutbound:
             await self.sender.call(
                 chat_id, lambda: self.bot.send_document(chat_id, data, filename=EXPORT_FILENAME)
             )
+        return None if message is None else str(message["message_id"])
 
     def _message(
-        self, chat_id: int, text: str, markup: dict[str, Any] | None
+        self,
+        chat_id: int,
+        text: str,
+        markup: dict[str, Any] | None,
+        quote: int | None = None,
     ) -> Callable[[], Awaitable[Any]]:
         """A send request bound to its arguments, so that a retry sends the same message."""
+        replying = (
+            None if quote is None else {"message_id": quote, "allow_sending_without_reply": True}
+        )
         return lambda: api_call(
             self.bot,
             "sendMessage",
             chat_id=chat_id,
             text=text,
+            reply_parameters=replying,
             parse_mode=ParseMode.HTML.value,
             reply_markup=markup,
         )

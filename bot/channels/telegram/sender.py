@@ -30,6 +30,9 @@ class Pace:
     per_chat_interval: float = 1.0
     overall_per_second: float = 30.0
     per_chat_burst: int = 3
+    # A group takes « no more than 20 messages per minute » (Bots FAQ): one every 3 s, no
+    # burst, a little slack. Group chats have negative ids.
+    per_group_interval: float = 3.05
     max_attempts: int = 4
     max_backoff: float = 5.0
 
@@ -72,16 +75,19 @@ class Sender:
             raise Closed()
 
     async def _wait_turn(self, chat_id: int | str) -> None:
-        """Wait for this chat's slot (bursts of a few, then about 1 s apart), then a global one.
+        """Wait for this chat's slot (bursts of a few, then about 1 s apart; 3 s in a group),
+        then a global one.
 
         The per-chat wait happens outside the shared lock: one busy chat never delays the
         others. Only the short global spacing (1/30 s) is taken under the lock.
         """
-        interval = self.pace.per_chat_interval
+        group = isinstance(chat_id, int) and chat_id < 0
+        interval = self.pace.per_group_interval if group else self.pace.per_chat_interval
+        burst = 1 if group else max(1, self.pace.per_chat_burst)
         now = self.clock()
         due = max(self._due.get(chat_id, now), now)
         self._due[chat_id] = due + interval  # booked before sleeping: FIFO within the chat
-        wait = due - (max(1, self.pace.per_chat_burst) - 1) * interval - now
+        wait = due - (burst - 1) * interval - now
         await self._sleep(wait)
         async with self._overall:
             await self._sleep(self._next_overall - self.clock())

@@ -89,11 +89,19 @@ class Chats:
             if document.mime_type:
                 data["document"]["mime_type"] = document.mime_type
         data.update(message.media)
+        replied = self.messages.get(message.chat_id, {}).get(message.reply_to or 0)
+        if replied is not None:  # Telegram nests the answered message (not its own answer)
+            data["reply_to_message"] = {
+                k: v for k, v in self._message_json(replied).items() if k != "reply_to_message"
+            }
         if message.reply_markup is not None and "inline_keyboard" in message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data
 
     def _record_sent(self, chat_id: int, kind: str, params: dict[str, Any], **fields: Any) -> JSON:
+        replying = params.get("reply_parameters")
+        if isinstance(replying, dict) and isinstance(replying.get("message_id"), int):
+            fields.setdefault("reply_to", replying["message_id"])
         message = ChatMessage(
             chat_id=chat_id,
             message_id=self._new_message_id(chat_id),

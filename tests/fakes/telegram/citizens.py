@@ -19,11 +19,17 @@ class Citizens(Chats, Updates):
         self._next_callback = 0
 
     def user_message(
-        self, chat_id: int, text: str, *, first_name: str = "Camille", language_code: str = "fr"
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        first_name: str = "Camille",
+        language_code: str = "fr",
+        reply_to: int | None = None,
     ) -> JSON:
-        """A citizen writes `text` in their private chat; returns the delivered Update."""
+        """A citizen writes `text` in their private chat (answering `reply_to`, if given)."""
         user = self._private_user(chat_id, first_name, language_code)
-        message = self._store_citizen_message(chat_id, user, "text", text=text)
+        message = self._store_citizen_message(chat_id, user, "text", text=text, reply_to=reply_to)
         return self._deliver("message", self._message_json(message))
 
     def user_location(
@@ -170,15 +176,48 @@ class Citizens(Chats, Updates):
         user_id: int = 424242,
         first_name: str = "Dominique",
         title: str = "Groupe test",
+        reply_to: int | None = None,
     ) -> JSON:
-        """Someone writes in a group the bot is in (negative chat id)."""
+        """Someone writes in a group the bot is in (negative chat id), answering `reply_to`."""
+        user = self._group_member(chat_id, user_id, first_name, title)
+        message = self._store_citizen_message(chat_id, user, "text", text=text, reply_to=reply_to)
+        return self._deliver("message", self._message_json(message))
+
+    def group_press(
+        self,
+        chat_id: int,
+        message_id: int,
+        data: str,
+        *,
+        user_id: int = 424242,
+        first_name: str = "Dominique",
+    ) -> JSON:
+        """A member of a group presses a button under one of the bot's messages there."""
+        current = self.messages.get(chat_id, {}).get(message_id)
+        if current is None or not current.from_bot:
+            raise ValueError(f"chat {chat_id} has no bot message {message_id}")
+        datas = [b.get("callback_data") for row in current.buttons for b in row]
+        if data not in datas:
+            raise ValueError(f"message {message_id} has no button {data!r}: {datas}")
+        user = self._group_member(chat_id, user_id, first_name, "Groupe test")
+        self._next_callback += 1
+        query_id = str(4_000_000_000_000_000_000 + self._next_callback)
+        self.callback_queries[query_id] = CallbackQueryRecord(query_id, chat_id, message_id, data)
+        query = {
+            "id": query_id,
+            "from": user,
+            "message": self._message_json(current),
+            "chat_instance": str(chat_id * 7919 - 5),
+            "data": data,
+        }
+        return self._deliver("callback_query", query)
+
+    def _group_member(self, chat_id: int, user_id: int, first_name: str, title: str) -> JSON:
         if chat_id >= 0:
             raise ValueError("group chats have negative ids")
         kind = "supergroup" if chat_id <= -1_000_000_000_000 else "group"
-        self._chats[chat_id] = {"id": chat_id, "type": kind, "title": title}
-        user = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "fr"}
-        message = self._store_citizen_message(chat_id, user, "text", text=text)
-        return self._deliver("message", self._message_json(message))
+        self._chats.setdefault(chat_id, {"id": chat_id, "type": kind, "title": title})
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "fr"}
 
     def redeliver(self, update: JSON) -> JSON:
         """Deliver an update again, same update_id, as Telegram may after a lost answer."""

@@ -59,6 +59,7 @@ class ChatMessage:
     edit_date: int | None = None
     edits: int = 0
     params: dict[str, Any] = field(default_factory=dict)
+    reply_to: int | None = None  # the message of the chat this one answers
 
     @property
     def buttons(self) -> list[list[JSON]]:
