@@ -10,8 +10,9 @@ from typing import Any, TextIO
 
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS, UsageError, lines
 from bot.config import Settings
+from bot.core.advisors import load_advisor_texts
 from bot.core.catalog import Catalog
-from bot.core.content import load_qualification
+from bot.core.content import ADVISORS, load_qualification
 from bot.core.dialog.graph import mermaid
 from bot.core.dialog.lint import load_dialog
 from bot.core.knowledge import ContentError
@@ -82,6 +83,13 @@ def dialogs_check(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     problems = 0
     for path in sorted(settings.dialogs_dir.glob("*.yaml")):
         try:
+            if path.name == ADVISORS:
+                texts = load_advisor_texts(path)
+                if args.action == "check":
+                    print(
+                        f"{path.name} : textes des conseillers, version {texts.version}", file=out
+                    )
+                continue
             if path.stem == settings.dialog:
                 dialog = load_qualification(path, catalog)
             else:
