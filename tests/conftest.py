@@ -17,6 +17,8 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # With warnings as errors, PTB must hand out RetryAfter delays as timedeltas.
 os.environ["PTB_TIMEDELTA"] = "1"
 
+pytest_plugins = ["tests.lead_stores"]  # a Comptoir on every store, for the advisors' side
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 

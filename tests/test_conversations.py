@@ -273,7 +273,7 @@ async def test_coming_back_after_two_days_logs_where_the_citizen_dropped(
     assert counts[1] == counts[0] + 1  # the « abandoned » event, at the idea question
 
 
-async def test_forgetting_after_filing_anonymises_and_tells_the_counter(
+async def test_forgetting_after_filing_anonymises_and_tells_the_lead_desk(
     content: Content, storage: Storage
 ) -> None:
     citizen = Citizen(_comptoir(content, storage))
@@ -282,16 +282,17 @@ async def test_forgetting_after_filing_anonymises_and_tells_the_counter(
     await citizen.call_me_back("Lou", "lou@example.org", "En fin de journée")
     said = await citizen.press("Confirmer")
     reference = next(word.strip(".") for word in said.split() if word.startswith("CPT-"))
-    filed = (await storage.privacy.export(citizen.chat.key)).pre_applications
-    counter = filed[0].filing.counter_id or ""
     await citizen.send("/oublier")
     await citizen.press("Oui")
-    notices = await storage.outbox.queued(counter, NOW, 100)
+    notices = await storage.outbox.queued(f"leads:{reference}", NOW, 100)
     assert [(n.kind, n.payload["reference"]) for n in notices] == [
         ("lead", reference),
         ("lead_forgotten", reference),
     ]
     assert (await storage.privacy.export(citizen.chat.key)).pre_applications == ()
+    lead = await storage.leads.find(reference)
+    assert lead is not None and lead.chat_key is None
+    assert "lou@example.org" not in repr(lead) and "Lou" not in repr(lead.filing.contact)
 
 
 async def test_forgetting_erases_the_citizen_from_the_sqlite_files(

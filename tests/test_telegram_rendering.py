@@ -92,6 +92,34 @@ async def test_a_chat_may_burst_a_few_messages_then_one_per_interval(
     assert [round(at - 100, 2) for _, at in sent[-3:]] == [12, 12, 12]
 
 
+async def test_a_group_gets_at_most_twenty_messages_a_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.channels.telegram import Pace, Sender
+    from bot.channels.telegram import sender as pacing
+
+    clock = [100.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    monkeypatch.setattr(pacing.asyncio, "sleep", sleep)
+    sender = Sender(Pace(overall_per_second=1000), clock=lambda: clock[0])
+    sent: list[float] = []
+
+    async def request() -> None:
+        sent.append(clock[0])
+
+    for _ in range(45):
+        await sender.call(-1001, request)  # a group: no burst, one every 3.05 s
+    for start in sent:
+        assert sum(start <= at < start + 60 for at in sent) <= 20
+    assert round(sent[1] - sent[0], 2) == 3.05
+    last_group = sent[-1]
+    await sender.call(7001, request)  # a private chat is not held by the group's pace
+    assert len(sent) == 46 and sent[-1] - last_group < 0.01
+
+
 def test_short_lead_ins_join_the_next_message_and_nothing_else_does() -> None:
     from bot.channels.telegram import merge_lead_ins
     from bot.core.conversation import Place
