@@ -142,10 +142,12 @@ class TelegramCitizen:
         await self.say(contact)
         return await self.press(when)
 
-    async def qualify_arras(self) -> str:
+    async def qualify_arras(
+        self, idea: str = "On veut ouvrir une recyclerie pour réparer et revendre des objets"
+    ) -> str:
         await self.say("/start")
         await self.press("Oui")
-        await self.say("On veut ouvrir une recyclerie pour réparer et revendre des objets")
+        await self.say(idea)
         await self.press("Valider")
         await self.say("Arras")
         await self.press("Une association")

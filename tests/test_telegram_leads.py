@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
+from bot.services.ports_advisors import Group
 from tests.advisors import ARRAS_COUNTER
 from tests.fakes.telegram import ChatMessage, FakeTelegram
 from tests.telegram_stack import Stack, TelegramCitizen, running
@@ -40,17 +43,7 @@ async def link(stack: Stack) -> None:
 async def file(fake: FakeTelegram) -> TelegramCitizen:
     """A citizen of Arras files a pre-application, HTML in the idea and the name."""
     citizen = TelegramCitizen(fake, CITIZEN)
-    await citizen.say("/start")
-    await citizen.press("Oui")
-    await citizen.say(IDEA)
-    await citizen.press("Valider")
-    await citizen.say("Arras")
-    await citizen.press("Une association")
-    await citizen.press("Ça prend forme")
-    await citizen.press("Un financement")
-    await citizen.press("Valider")
-    await citizen.say("15 000 €")
-    await citizen.press("Non")
+    await citizen.qualify_arras(IDEA)
     await citizen.call_me_back("<i>Sam</i>", "sam@example.org", "Le matin")
     confirmed = await citizen.press("Confirmer")
     assert "CPT-" in confirmed
@@ -145,3 +138,71 @@ async def test_a_lead_from_filing_to_the_citizens_answer(tmp_path: Path) -> None
         assert events[:2] == ["routed", "taken"] and "relay_out" in events
         assert events[-1] == "relay_in"
         assert sum(told.startswith("Bonne nouvelle") for told in fake.texts(CITIZEN)) == 1
+
+
+async def test_a_card_deleted_in_the_group_is_shown_again_when_it_changes(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        fake = stack.fake
+        await link(stack)
+        citizen = await file(fake)
+        card = await fake.wait_for(lambda: card_in(fake, GROUP), timeout=20)
+        del fake.messages[GROUP][card.message_id]  # an advisor deleted it
+        await citizen.say("/oublier")
+        await citizen.press("Oui")
+        again = await fake.wait_for(
+            lambda: [m for m in fake.sent(GROUP)[1:] if (m.text or "").startswith("📋 Demande")][
+                1:
+            ],
+            timeout=20,
+        )
+        shown = fake.messages[GROUP][again[0].message_id]
+        assert "La personne a effacé ses données" in (shown.text or "")
+        assert "sam@example.org" not in (shown.text or "") and "recyclerie" not in (
+            shown.text or ""
+        )
+        lead = await stack.storage.leads.find((card.text or "").split()[2])
+        assert lead is not None
+        cards = await stack.storage.leads.cards(lead.id)
+        assert [(c.chat_id, c.message_id) for c in cards] == [(GROUP, shown.message_id)]
+
+
+@pytest.mark.parametrize("announced", [True, False], ids=["service-message", "refused-send"])
+async def test_a_group_that_becomes_a_supergroup_keeps_its_leads(
+    tmp_path: Path, announced: bool
+) -> None:
+    old, new = -4_100_200, -1_004_100_200
+    async with running(tmp_path) as stack:
+        fake = stack.fake
+        code = await stack.comptoir.accounts.counter_code(ARRAS_COUNTER)
+        fake.group_message(old, f"/lier {code}", user_id=CAMILLE)
+        await said(fake, old, 0)
+        _, personal = await stack.comptoir.accounts.add_person(
+            "camille.martin@example.org", "Camille Martin", "advisor", [ARRAS_COUNTER]
+        )
+        fake.user_message(CAMILLE, f"/lier {personal}", first_name="Camille")
+        await said(fake, CAMILLE, 0)
+        if announced:  # the card was shown before: it moves with the group
+            await file(fake)
+            await fake.wait_for(lambda: card_in(fake, old), timeout=20)
+        fake.migrate_group(old, new, user_id=CAMILLE, announce=announced)
+        if not announced:  # the card's first send is refused: the bot follows the new id
+            await file(fake)
+        card = await fake.wait_for(lambda: card_in(fake, new), timeout=30)
+        group = await _linked_group(stack, new)
+        assert group is not None and group.counter_id == ARRAS_COUNTER
+        assert await stack.comptoir.storage.accounts.group(old) is None
+        refused = [c for c in fake.calls if c.params.get("chat_id") == old and c.response_status]
+        assert any(c.response_status == 400 for c in refused) == (not announced)
+        fake.group_press(new, card.message_id, card.callback_data("Je prends"), user_id=CAMILLE)
+        taken = await edited(fake, card)
+        assert "Statut : Pris en charge par Camille" in (taken.text or "")
+
+
+async def _linked_group(stack: Stack, chat_id: int, timeout: float = 10) -> Group | None:
+    """The group linked under this chat id, once it is (None after `timeout`)."""
+    for _ in range(int(timeout / 0.05)):
+        group = await stack.comptoir.storage.accounts.group(chat_id)
+        if group is not None:
+            return group
+        await asyncio.sleep(0.05)
+    return None

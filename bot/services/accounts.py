@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 import time
@@ -10,10 +11,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.content import Content
+from bot.services.cards import chat_key
 from bot.services.clock import Clock
 from bot.services.ports import Storage
 from bot.services.ports_advisors import CodeKind, DuplicatePerson, Person, Role
 
+log = logging.getLogger(__name__)
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read aloud or retyped
 CODE_LENGTH = 8  # 31⁸ ≈ 8.5 × 10¹¹ codes; five wrong tries an hour per chat
 CODE_VALID = dt.timedelta(days=7)
@@ -53,6 +56,7 @@ class AccountService:
     def __init__(self, content: Callable[[], Content], storage: Storage, clock: Clock) -> None:
         self.content = content
         self.accounts = storage.accounts
+        self.outbox = storage.outbox
         self.keys = storage.keys
         self.clock = clock
         self._linked: dict[int, Person] = {}
@@ -145,6 +149,13 @@ class AccountService:
             return Linked(texts.linked_staff, ok=True)
         names = {c.id: c.name for c in self.content().catalog.knowledge.counters}
         return Linked(texts.linked_counter.format(counter=names.get(counter, counter)), ok=True)
+
+    async def migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A linked group became a supergroup: its link, cards and waiting messages follow it."""
+        if await self.accounts.move_group(old_chat_id, new_chat_id) is None:
+            return  # not a group of ours, or followed already
+        moved = await self.outbox.readdress(chat_key(old_chat_id), chat_key(new_chat_id))
+        log.info("a linked group became a supergroup; %d waiting message(s) follow it", moved)
 
     async def _code(self, kind: CodeKind, target: str) -> str:
         code = new_code()

@@ -180,6 +180,9 @@ class Outbox(Protocol):
     async def unreachable(self, recipient: str, at: dt.datetime, error: str) -> int:
         """The recipient blocked us: stop trying every message to them; return how many."""
 
+    async def readdress(self, old: str, new: str) -> int:
+        """Send what still waits for a recipient to its new address instead (a supergroup)."""
+
     async def retry_now(self, prefix: str, now: dt.datetime) -> int:
         """Make every failed message of these recipients due again (the channel is back)."""
 

@@ -156,6 +156,9 @@ class Accounts(Protocol):
     async def link_group(self, chat_id: int, counter_id: str | None, at: dt.datetime) -> Group:
         """Link a Telegram group to a counter (None: the staff group; there is one)."""
 
+    async def move_group(self, old_chat_id: int, new_chat_id: int) -> Group | None:
+        """A group became a supergroup: its link and its cards follow its new id."""
+
     async def group(self, chat_id: int) -> Group | None:
         """A linked group."""
 

@@ -14,7 +14,14 @@ from bot.services.ports_advisors import CodeKind, DuplicatePerson, Group, LinkCo
 from bot.storage.connection import Executor, SqlDatabase
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import CODE_KINDS, ROLES, aware, check_choice, normal_email
-from bot.storage.tables import GroupRow, LinkCodeRow, PersonCounterRow, PersonRow, WrongCodeRow
+from bot.storage.tables import (
+    GroupRow,
+    LeadCardRow,
+    LinkCodeRow,
+    PersonCounterRow,
+    PersonRow,
+    WrongCodeRow,
+)
 
 HOUR = dt.timedelta(hours=1)
 
@@ -223,6 +230,32 @@ class SqlAccounts:
                 "linked_at": at,
             }
             row = (await connection.execute(_LINK_GROUP[dialect], values)).one()
+        return _group(row)
+
+    async def move_group(self, old_chat_id: int, new_chat_id: int) -> Group | None:
+        """A group became a supergroup: its link and its cards follow its new id."""
+        refuse_nesting("move_group")
+        async with self._database.transaction() as connection:
+            old = (await connection.execute(_GROUP, {"b_chat": old_chat_id})).one_or_none()
+            new = (await connection.execute(_GROUP, {"b_chat": new_chat_id})).one_or_none()
+            if old is None:
+                return None if new is None else _group(new)
+            if new is None:  # linked again meanwhile: the new link stands
+                await connection.execute(
+                    update(GroupRow)
+                    .where(GroupRow.chat_id == old_chat_id)
+                    .values(chat_id=new_chat_id)
+                )
+            else:
+                await connection.execute(delete(GroupRow).where(GroupRow.chat_id == old_chat_id))
+            shown = select(LeadCardRow.lead_id).where(LeadCardRow.chat_id == new_chat_id)
+            await connection.execute(
+                update(LeadCardRow)
+                .where(LeadCardRow.chat_id == old_chat_id, LeadCardRow.lead_id.not_in(shown))
+                .values(chat_id=new_chat_id)
+            )
+            await connection.execute(delete(LeadCardRow).where(LeadCardRow.chat_id == old_chat_id))
+            row = (await connection.execute(_GROUP, {"b_chat": new_chat_id})).one()
         return _group(row)
 
     async def group(self, chat_id: int) -> Group | None:

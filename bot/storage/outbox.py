@@ -162,6 +162,15 @@ class SqlOutbox:
             )
             return int(result.rowcount)
 
+    async def readdress(self, old: str, new: str) -> int:
+        """Send what still waits for a recipient to its new address instead (a supergroup)."""
+        refuse_nesting("readdress")
+        async with self._database.transaction() as connection:
+            result = await connection.execute(
+                update(OutboxRow).where(OutboxRow.recipient == old, *_WAITING).values(recipient=new)
+            )
+            return int(result.rowcount)
+
     async def retry_now(self, prefix: str, now: dt.datetime) -> int:
         """Make every failed message of these recipients due again (the channel is back)."""
         refuse_nesting("retry_now")

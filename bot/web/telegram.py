@@ -66,7 +66,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         per_chat_burst=settings.telegram_per_chat_burst,
         per_group_interval=settings.telegram_per_group_interval,
     )
-    outbound = TelegramOutbound(bot, Sender(pace))
+    outbound = TelegramOutbound(bot, Sender(pace), comptoir.accounts.migrated)
     poll_request = AiohttpRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10)
     advisors = AdvisorDesk(comptoir.leads, comptoir.relay, comptoir.accounts, outbound)
     channel = TelegramChannel(

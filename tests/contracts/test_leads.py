@@ -14,6 +14,7 @@ from bot.services.ports import Notice, QueuedNotice, Retention, Storage
 from bot.services.ports_advisors import (
     Awaiting,
     Card,
+    Group,
     Lead,
     LeadEvent,
     LeadSession,
@@ -254,6 +255,37 @@ async def test_cards_are_one_per_chat_and_find_their_lead(storage: Storage) -> N
     assert await storage.leads.cards(404) == []
     with pytest.raises(UnknownLead):
         await storage.leads.add_card(Card(other.id + 1000, GROUP, 30))
+
+
+async def test_a_group_that_became_a_supergroup_takes_its_link_and_cards_along(
+    storage: Storage,
+) -> None:
+    supergroup = -1_009_876_543_210
+    filed = await file_lead(storage)
+    other = await file_lead(storage, OTHER)
+    await storage.accounts.link_group(GROUP, COUNTER, T0)
+    await storage.accounts.set_digest(GROUP, True)
+    await storage.leads.add_card(Card(filed.id, GROUP, 10, version=2))
+    await storage.leads.add_card(Card(other.id, GROUP, 12, version=1))
+    await storage.leads.add_card(Card(other.id, supergroup, 30, version=4))  # shown there already
+    moved = await storage.accounts.move_group(GROUP, supergroup)
+    assert moved == Group(supergroup, COUNTER, True, T0)
+    assert await storage.accounts.groups() == [moved]
+    assert await storage.leads.cards(filed.id) == [Card(filed.id, supergroup, 10, version=2)]
+    assert await storage.leads.cards(other.id) == [Card(other.id, supergroup, 30, version=4)]
+    assert await storage.leads.by_card(supergroup, 10) == filed
+    assert await storage.accounts.move_group(GROUP, supergroup) == moved  # told twice: the same
+    assert await storage.accounts.move_group(-5, -6) is None  # not ours
+
+
+async def test_a_group_linked_again_before_its_migration_was_seen_keeps_the_new_link(
+    storage: Storage,
+) -> None:
+    supergroup = -1_009_876_543_210
+    await storage.accounts.link_group(GROUP, COUNTER, T0)
+    relinked = await storage.accounts.link_group(supergroup, "other-counter", T0 + dt.timedelta(1))
+    assert await storage.accounts.move_group(GROUP, supergroup) == relinked
+    assert await storage.accounts.groups() == [relinked]
 
 
 async def test_awaiting_finds_the_newest_lead_waiting_for_a_persons_reason(

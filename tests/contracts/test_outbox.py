@@ -171,6 +171,19 @@ async def test_an_unreachable_recipient_stops_all_its_waiting_messages(storage: 
     assert await storage.outbox.unreachable(CHAT, T0, "again") == 0
 
 
+async def test_readdress_moves_only_what_still_waits_in_order(storage: Storage) -> None:
+    await enqueue(storage, [reply("telegram:-5"), reply("telegram:-5"), reply("telegram:-7")])
+    await enqueue(storage, [reply("telegram:-5")])
+    first, *_ = await queue_of(storage, "telegram:-5")
+    await storage.outbox.delivered([first], T0)
+    assert await storage.outbox.readdress("telegram:-5", "telegram:-1005") == 2
+    assert await queue_of(storage, "telegram:-5") == []
+    moved = await queue_of(storage, "telegram:-1005")
+    assert len(moved) == 2 and moved == sorted(moved)
+    assert await storage.outbox.readdress("telegram:-5", "telegram:-1005") == 0
+    assert len(await queue_of(storage, "telegram:-7")) == 1
+
+
 async def test_retry_now_makes_failed_messages_of_the_prefix_due_again(storage: Storage) -> None:
     await enqueue(storage, [reply("telegram:1"), reply("telegram:2"), reply("web:1")])
     await enqueue(storage, [reply("telegram:3")])

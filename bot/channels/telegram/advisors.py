@@ -91,8 +91,13 @@ class AdvisorDesk:
     # -- messages -----------------------------------------------------------------------------
 
     async def group(self, update: Update) -> None:
-        """A message in a group: a command, or a reply to one of the bot's messages."""
+        """A message in a group: a command, a reply to one of the bot's messages, a migration."""
         message = update.message
+        if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+            old = message.migrate_from_chat_id or message.chat.id
+            new = message.migrate_to_chat_id or message.chat.id
+            await self.accounts.migrated(old, new)
+            return
         if message is None or message.from_user is None or message.text is None:
             return
         entry = typed(message.text)

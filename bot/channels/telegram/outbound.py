@@ -22,8 +22,11 @@ from bot.services.ports import Delivery, DeliveryFailed, DeliveryRefused, Recipi
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Migrated = Callable[[int, int], Awaitable[None]]  # (old chat id, new chat id)
 EXPORT_FILENAME = "mes-donnees-comptoir.json"
 _UNCHANGED = "message is not modified"
+# A card deleted in its chat (or too old to edit): it is shown again, as a new message.
+_GONE = ("message to edit not found", "message can't be edited")
 
 
 class TelegramOutbound:
@@ -37,9 +40,15 @@ class TelegramOutbound:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot, sender: Sender) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        sender: Sender,
+        migrated: Callable[[int, int], Awaitable[None]] | None = None,
+    ) -> None:
         self.bot = bot
         self.sender = sender
+        self.migrated = migrated  # a group became a supergroup: (old chat id, new chat id)
         self._keyboards: OrderedDict[str, int] = OrderedDict()  # chat → message with buttons
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -67,7 +76,12 @@ class TelegramOutbound:
             if delivery.edit is not None:
                 return await self._edit(delivery)
             return await self._deliver(delivery)
-        except (Forbidden, ChatMigrated) as error:  # blocked, gone, or now a supergroup
+        except ChatMigrated as error:  # a group became a supergroup: its rows follow it
+            if self.migrated is None:
+                raise RecipientUnreachable() from error
+            await self.migrated(int(delivery.chat.chat_id), int(error.new_chat_id))
+            raise DeliveryFailed() from error  # tried again soon, at the new address
+        except Forbidden as error:  # blocked by the citizen, or the chat is gone
             raise RecipientUnreachable() from error
         except BadRequest as error:
             raise DeliveryRefused() from error
@@ -88,7 +102,7 @@ class TelegramOutbound:
         return await self._send(chat_id, reply, delivery.conversation)
 
     async def _edit(self, delivery: Delivery) -> str | None:
-        """Change a message of the bot (a lead's card): its text and its buttons."""
+        """Change a bot message (a lead card): its text and buttons; sent anew if it is gone."""
         chat_id, message_id = int(delivery.chat.chat_id), int(delivery.edit or 0)
         text = split_text(delivery.reply.text)[0]
         markup = keyboard(delivery.reply)
@@ -106,7 +120,10 @@ class TelegramOutbound:
                 ),
             )
         except BadRequest as error:
-            if _UNCHANGED not in str(error).lower():
+            refusal = str(error).lower()
+            if any(gone in refusal for gone in _GONE):
+                return await self._send(chat_id, delivery.reply, conversation=False)
+            if _UNCHANGED not in refusal:
                 raise
         return str(message_id)
 

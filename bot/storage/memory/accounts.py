@@ -122,6 +122,20 @@ class MemoryAccounts:
         groups[chat_id] = group
         return group
 
+    async def move_group(self, old_chat_id: int, new_chat_id: int) -> Group | None:
+        """A group became a supergroup: its link and its cards follow its new id."""
+        refuse_nesting("move_group")
+        db = self._db
+        old = db.groups.pop(old_chat_id, None)
+        if old is not None and new_chat_id not in db.groups:  # linked again meanwhile: it stands
+            db.groups[new_chat_id] = dataclasses.replace(old, chat_id=new_chat_id)
+        for (lead_id, chat_id), card in list(db.cards.items()):
+            if chat_id == old_chat_id:
+                del db.cards[(lead_id, chat_id)]
+                moved = dataclasses.replace(card, chat_id=new_chat_id)
+                db.cards.setdefault((lead_id, new_chat_id), moved)
+        return db.groups.get(new_chat_id)
+
     async def group(self, chat_id: int) -> Group | None:
         """A linked group."""
         refuse_nesting("group")

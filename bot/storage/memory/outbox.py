@@ -112,6 +112,14 @@ class MemoryOutbox:
             notice.dead_at, notice.error = when, error
         return len(waiting)
 
+    async def readdress(self, old: str, new: str) -> int:
+        """Send what still waits for a recipient to its new address instead (a supergroup)."""
+        refuse_nesting("readdress")
+        waiting = self._db.waiting(old)
+        for stored in waiting:
+            stored.notice = dataclasses.replace(stored.notice, recipient=new)
+        return len(waiting)
+
     async def retry_now(self, prefix: str, now: dt.datetime) -> int:
         """Make every failed message of these recipients due again (the channel is back)."""
         refuse_nesting("retry_now")

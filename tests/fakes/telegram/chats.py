@@ -23,6 +23,7 @@ class Chats:
         self.messages: dict[int, dict[int, ChatMessage]] = {}
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
         self.blocked: set[int] = set()
+        self.migrated: dict[int, int] = {}  # a group that became a supergroup → its new id
 
         self._sent: dict[int, list[ChatMessage]] = {}
         self._chats: dict[int, JSON] = {}

@@ -219,6 +219,30 @@ class Citizens(Chats, Updates):
         self._chats.setdefault(chat_id, {"id": chat_id, "type": kind, "title": title})
         return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "fr"}
 
+    def migrate_group(
+        self, old: int, new: int, *, user_id: int = 424242, announce: bool = True
+    ) -> None:
+        """A group becomes a supergroup (new id, messages kept); both service messages arrive
+        (unless not `announce`: the bot then learns it from a refused send)."""
+        user = self._group_member(old, user_id, "Dominique", "Groupe test")
+        title = self._chats[old].get("title", "Groupe test")
+        self._chats[new] = {"id": new, "type": "supergroup", "title": title}
+        self.migrated[old] = new
+        kept = self.messages.pop(old, {})
+        self.messages[new] = {k: dataclasses.replace(m, chat_id=new) for k, m in kept.items()}
+        self._sent[new] = [dataclasses.replace(m, chat_id=new) for m in self._sent.pop(old, [])]
+        self._next_message_id[new] = self._next_message_id.get(old, 0)
+        notes = ((old, "migrate_to_chat_id", new), (new, "migrate_from_chat_id", old))
+        for chat, key, value in notes if announce else ():
+            service = {
+                "message_id": self._new_message_id(chat),
+                "date": int(self._clock()),
+                "chat": self._chat_json(chat),
+                "from": user,
+                key: value,
+            }
+            self._deliver("message", service)
+
     def redeliver(self, update: JSON) -> JSON:
         """Deliver an update again, same update_id, as Telegram may after a lost answer."""
         if self._webhook is not None:

@@ -40,22 +40,32 @@ POLL_TERMINATED = (
     "make sure that only one bot instance is running"
 )
 BLOCKED = "Forbidden: bot was blocked by the user"
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
 
 
 class ApiError(Exception):
     """An error answer of the Bot API: HTTP status, description, optional retry_after."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to = migrate_to
 
     def body(self) -> JSON:
         """The JSON body Telegram sends with this error."""
         body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
         if self.retry_after is not None:
             body["parameters"] = {"retry_after": self.retry_after}
+        if self.migrate_to is not None:
+            body["parameters"] = {"migrate_to_chat_id": self.migrate_to}
         return body
 
 

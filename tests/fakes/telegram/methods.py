@@ -22,6 +22,7 @@ from tests.fakes.telegram.errors import (
     FILE_ID_INVALID,
     MARKUP_TOO_LONG,
     MARKUP_UNPARSABLE,
+    MIGRATED,
     NOT_MODIFIED,
     PARSE_MODE_INVALID,
     QUERY_INVALID,
@@ -231,6 +232,8 @@ class BotApi(Chats):
             raise _bad(CHAT_NOT_FOUND)
         if chat_id in self.blocked:
             raise ApiError(403, BLOCKED)
+        if chat_id in self.migrated:
+            raise ApiError(400, MIGRATED, migrate_to=self.migrated[chat_id])
         return chat_id
 
     def _formatted(
