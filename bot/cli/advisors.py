@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TextIO, TypeAlias
@@ -18,6 +20,7 @@ from bot.services.cards import PARIS, directory, worded
 from bot.services.ports_advisors import Lead, Person
 
 Parsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+ACTORS = {"system": "Comptoir", "cli": "ligne de commande", "citizen": "la personne"}
 ROLE_NAMES = {"advisor": "conseiller", "staff": "équipe du Département"}
 
 
@@ -103,7 +106,18 @@ def _run(
 
 
 def _print_json(data: Any, out: TextIO) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str), file=out)
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value), file=out)
+
+
+def _json_value(value: object) -> str:
+    """Instants as ISO 8601 (« 2026-12-01T09:00:00+00:00 »), anything else as text."""
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
+
+
+def _missing(text: str) -> int:
+    """Say what was not found, on stderr; the exit code of a lookup that found nothing."""
+    print(text, file=sys.stderr)
+    return EXIT_PROBLEMS
 
 
 # -- users --------------------------------------------------------------------------------------
@@ -155,8 +169,7 @@ def users_disable(args: argparse.Namespace, settings: Settings, out: TextIO) -> 
     async def work(comptoir: Comptoir) -> int:
         person = await comptoir.storage.accounts.disable(args.email, comptoir.leads.clock())
         if person is None:
-            print(f"Aucune personne n'a l'e-mail « {args.email} ».", file=out)
-            return EXIT_PROBLEMS
+            return _missing(f"Aucune personne n'a l'e-mail « {args.email} ».")
         print(f"{person.name} est désactivé(e).", file=out)
         return EXIT_OK
 
@@ -262,8 +275,7 @@ def leads_show(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
     async def work(comptoir: Comptoir) -> int:
         lead = await comptoir.storage.leads.find(args.reference.upper())
         if lead is None:
-            print(f"Aucune demande « {args.reference} ».", file=out)
-            return EXIT_PROBLEMS
+            return _missing(f"Aucune demande « {args.reference} ».")
         events = await comptoir.storage.leads.events(lead.id)
         taker = await comptoir.storage.accounts.person(lead.taken_by) if lead.taken_by else None
         data = {
@@ -281,25 +293,16 @@ def leads_show(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         if args.json:
             _print_json(data, out)
             return EXIT_OK
-        print(f"Demande {lead.reference} — {lead.status}", file=out)
-        print(f"Structure : {lead.counter_id or '(équipe du Département)'}", file=out)
-        if lead.reason:
-            print(f"Pourquoi : {lead.reason}", file=out)
-        if taker:
-            print(f"Prise en charge par : {taker.name}", file=out)
-        profile = lead.filing.profile
-        print(
-            f"Profil : commune {profile.commune}, {profile.carrier.value}, {profile.stage.value}, "
-            f"thèmes {', '.join(profile.themes) or '—'}",
-            file=out,
-        )
+        print(await comptoir.cards.text(lead), file=out)
         print("Historique :", file=out)
         names = {c.id: c.name for c in comptoir.content.catalog.knowledge.counters}
-        wording = comptoir.content.advisors.events
+        people = {f"person:{p.id}": p.name for p in await comptoir.storage.accounts.people()}
         for e in events:
             when = e.at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")
-            said = worded(e, comptoir.content, names) if hasattr(wording, e.kind) else e.kind
-            print(f"  {when}  {said}  ({e.actor})", file=out)
+            said = worded(e, comptoir.content, names)
+            print(
+                f"  {when}  {said}  — {people.get(e.actor, ACTORS.get(e.actor, e.actor))}", file=out
+            )
         return EXIT_OK
 
     return _run(args, settings, work)
@@ -309,11 +312,15 @@ def leads_assign(args: argparse.Namespace, settings: Settings, out: TextIO) -> i
     """Reassign a lead to another counter (its advisors get the card when `serve` runs)."""
 
     async def work(comptoir: Comptoir) -> int:
+        if await comptoir.storage.leads.find(args.reference.upper()) is None:
+            return _missing(f"Aucune demande « {args.reference} ».")
         answer = await comptoir.leads.reassign(
             args.reference.upper(), args.counter_id, args.reason, None
         )
+        if answer.refused:
+            return _missing(answer.text or "")
         print(answer.text, file=out)
-        return EXIT_PROBLEMS if answer.refused else EXIT_OK
+        return EXIT_OK
 
     return _run(args, settings, work)
 

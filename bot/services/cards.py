@@ -134,13 +134,23 @@ class CardPrinter:
             shown = Card(int(notice.payload["lead"]), chat_id, int(receipt), version)
             await self.leads.add_card(shown)
 
-    async def view(self, lead: Lead, chat_id: int) -> CardView:
-        """What the card shows in this chat: the lead, or where it went if not here any more."""
+    async def text(self, lead: Lead) -> str:
+        """The card as the staff read it (for `comptoir leads show`)."""
+        content = self.content()
+        view = await self.view(lead, None)
+        return card(view, content.advisors, labels(content, lead), self.local).text
+
+    async def view(self, lead: Lead, chat_id: int | None) -> CardView:
+        """What the card shows in this chat (None: the staff's): the lead, or where it went."""
         content = self.content()
         names = {c.id: c.name for c in content.catalog.knowledge.counters}
         linked = await directory(self.accounts)
         # The staff follow every lead they were shown (escalated, reassigned): never « moved ».
-        here = chat_id in linked.audience(lead.counter_id) or chat_id in linked.audience(None)
+        here = (
+            chat_id is None
+            or chat_id in linked.audience(lead.counter_id)
+            or chat_id in linked.audience(None)
+        )
         taker = linked.person(lead.taken_by)
         events = await self.leads.events(lead.id)
         last = next((e for e in reversed(events) if e.kind in SHOWN), None)
