@@ -188,6 +188,28 @@ async def test_forgetting_anonymises_the_card_and_closes_the_relay(comptoir: Com
     assert refused.refused
 
 
+async def test_relays_both_ways_each_once_even_when_done_again(comptoir: Comptoir) -> None:
+    chats = chats_of(comptoir)
+    await link_group(comptoir, GROUP, ARRAS_COUNTER)
+    camille = await advisor(comptoir, CAMILLE, "Camille Martin", [ARRAS_COUNTER])
+    citizen, reference = await file_in_arras(comptoir)
+    lead_id, card_id = await _card_id(comptoir, GROUP, reference)
+    await comptoir.leads.press(CAMILLE, GROUP, card_id, lead_id, Action.TAKE)
+    for _ in range(2):  # the same update twice (Telegram redelivers after a lost answer)
+        await comptoir.relay.to_citizen(camille, GROUP, lead_id, "Bonjour !", 991)
+    await settle(comptoir)
+    told = [r.text for r in citizen.recorder.replies(citizen.chat.chat_id)]
+    signed = [t for t in told if "Bonjour !" in t]
+    assert len(signed) == 1 and "Camille" in signed[0]
+    for _ in range(2):  # the same outbox row done again after a crash
+        await comptoir.relay.from_citizen(reference, "Merci, à jeudi", 4242)
+    await settle(comptoir)
+    forwarded = [t for t in chats.texts(GROUP) if "Merci, à jeudi" in t]
+    assert forwarded == [f"💬 Message de la personne (demande {reference}) :\nMerci, à jeudi"]
+    kinds = [e.kind for e in await comptoir.storage.leads.events(lead_id)]
+    assert kinds.count("relay_out") == 1 and kinds.count("relay_in") == 1
+
+
 async def test_html_in_the_idea_and_the_name_reaches_the_card_as_plain_text(
     comptoir: Comptoir,
 ) -> None:

@@ -40,6 +40,7 @@ class LeadDesk:
         elif notice.kind == LEAD_FORGOTTEN:
             await self.service.forgotten(reference)
         elif notice.kind == RELAY_IN:
-            await self.relay.from_citizen(reference, str(notice.payload.get("text", "")))
+            text = str(notice.payload.get("text", ""))
+            await self.relay.from_citizen(reference, text, notice.id)
         else:
             log.error("leads: a row of unknown kind %s, skipped", notice.kind)

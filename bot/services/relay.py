@@ -59,12 +59,18 @@ class Relay:
 
         return await service.change(lead_id, apply)
 
-    async def from_citizen(self, reference: str, text: str) -> None:
-        """The citizen answered while a relay is open: their text goes to the advisors' chats."""
+    async def from_citizen(self, reference: str, text: str, row: int | None = None) -> None:
+        """The citizen answered while a relay is open: their text goes to the advisors' chats.
+
+        `row` is the outbox row carrying it: done again after a crash, it is passed on once.
+        """
         service = self.service
         lead = await service.leads.find(reference)
         if lead is None:
             return
+        events = await service.leads.events(lead.id)
+        if row is not None and any(e.detail.get("row") == row for e in events):
+            return  # passed on already, before a crash
 
         cards = {c.chat_id: c.message_id for c in await service.leads.cards(lead.id)}
 
@@ -73,7 +79,8 @@ class Relay:
                 return Answer(None)  # erased meanwhile: nothing of theirs goes anywhere
             texts = service.content().advisors.answers
             words = texts.citizen_wrote.format(reference=lead.reference, text=text[:MAX_RELAYED])
-            change = Change(lead, [service.event(lead, "relay_in", "citizen")])
+            detail: dict[str, object] = {} if row is None else {"row": row}
+            change = Change(lead, [service.event(lead, "relay_in", "citizen", None, detail)])
             for chat in context.linked.audience(lead.counter_id):
                 reply = Reply(text=words, quote=_quote(cards.get(chat)))
                 change.notices.append(message_notice(RELAY, chat_key(chat), reply))

@@ -50,6 +50,7 @@ class TelegramOutbound:
         self.sender = sender
         self.migrated = migrated  # a group became a supergroup: (old chat id, new chat id)
         self._keyboards: OrderedDict[str, int] = OrderedDict()  # chat → message with buttons
+        self._partial: OrderedDict[tuple[int, Reply], tuple[int, Any]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def close(self) -> None:
@@ -135,37 +136,49 @@ class TelegramOutbound:
             markup = location_keyboard(reply.location_button)
         elif reply.ask:
             markup = {"force_reply": True, "selective": True}
+        # A send retried after it failed part-way (the venue after the text…) goes on from
+        # where it stopped: what Telegram already shows is not sent twice.
+        key = (chat_id, reply)
+        done, message = self._partial.pop(key, (0, None))
         shown = self._keyboards.get(str(chat_id)) if conversation else None
-        if markup is not None and shown is not None:
+        if markup is not None and shown is not None and done == 0:
             await self._remove_keyboard(chat_id, shown)
-        message: dict[str, Any] | None = None
         quote = int(reply.quote) if reply.quote and reply.quote.isdigit() else None
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            message = await self.sender.call(
+        parts = [
+            self._message(
                 chat_id,
-                self._message(
-                    chat_id, chunk, markup if last else None, quote if index == 0 else None
-                ),
+                chunk,
+                markup if index == len(chunks) - 1 else None,
+                quote if index == 0 else None,
             )
+            for index, chunk in enumerate(chunks)
+        ]
+        if reply.place is not None:
+            place = reply.place
+            parts.append(
+                lambda: self.bot.send_venue(
+                    chat_id, place.latitude, place.longitude, place.name[:100], place.address[:100]
+                )
+            )
+        if reply.document is not None:
+            data = reply.document.encode("utf-8")
+            parts.append(lambda: self.bot.send_document(chat_id, data, filename=EXPORT_FILENAME))
+        for index in range(done, len(parts)):
+            try:
+                answer = await self.sender.call(chat_id, parts[index])
+            except BaseException:
+                if index > 0:
+                    self._partial[key] = (index, message)
+                    while len(self._partial) > 1000:
+                        self._partial.popitem(last=False)
+                raise
+            if index < len(chunks):
+                message = answer
         if message is not None and inline:
             self._keyboards[str(chat_id)] = int(message["message_id"])
             self._keyboards.move_to_end(str(chat_id))
             while len(self._keyboards) > 100_000:
                 self._keyboards.popitem(last=False)
-        if reply.place is not None:
-            place = reply.place
-            await self.sender.call(
-                chat_id,
-                lambda: self.bot.send_venue(
-                    chat_id, place.latitude, place.longitude, place.name[:100], place.address[:100]
-                ),
-            )
-        if reply.document is not None:
-            data = reply.document.encode("utf-8")
-            await self.sender.call(
-                chat_id, lambda: self.bot.send_document(chat_id, data, filename=EXPORT_FILENAME)
-            )
         return None if message is None else str(message["message_id"])
 
     def _message(
