@@ -145,6 +145,14 @@ class TelegramCitizen:
     async def qualify_arras(
         self, idea: str = "On veut ouvrir une recyclerie pour réparer et revendre des objets"
     ) -> str:
+        """From /start to the results (no self-assessment)."""
+        await self.up_to_assessment(idea)
+        return await self.press("Non")
+
+    async def up_to_assessment(
+        self, idea: str = "On veut ouvrir une recyclerie pour réparer et revendre des objets"
+    ) -> None:
+        """From /start to the self-assessment offer, for a recyclerie in Arras."""
         await self.say("/start")
         await self.press("Oui")
         await self.say(idea)
@@ -155,4 +163,3 @@ class TelegramCitizen:
         await self.press("Un financement")
         await self.press("Valider")
         await self.say("15 000 €")
-        return await self.press("Non")

@@ -16,16 +16,7 @@ async def test_a_venue_failing_after_its_text_is_sent_alone_when_the_outbox_retr
     async with running(tmp_path) as stack:
         fake = stack.fake
         citizen = TelegramCitizen(fake, 7600)
-        await citizen.say("/start")
-        await citizen.press("Oui")
-        await citizen.say("On veut ouvrir une recyclerie pour réparer et revendre des objets")
-        await citizen.press("Valider")
-        await citizen.say("Arras")
-        await citizen.press("Une association")
-        await citizen.press("Ça prend forme")
-        await citizen.press("Un financement")
-        await citizen.press("Valider")
-        await citizen.say("15 000 €")
+        await citizen.up_to_assessment()
         fake.fail_next("sendVenue", status=500, count=4)  # every attempt of the sender fails
         await citizen.press("Non")  # the results: texts, a counter's venue, the next steps
 
