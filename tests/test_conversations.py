@@ -273,6 +273,22 @@ async def test_coming_back_after_two_days_logs_where_the_citizen_dropped(
     assert counts[1] == counts[0] + 1  # the « abandoned » event, at the idea question
 
 
+async def test_the_recap_takes_its_buttons_typed_in_words(
+    content: Content, storage: Storage
+) -> None:
+    citizen = Citizen(_comptoir(content, storage))
+    await citizen.qualify("Un repair café", "Arras", "Une association", "On teste", ["Un local"])
+    await citizen.results()
+    await citizen.call_me_back("Lou", "lou@example.org", "En fin de journée")
+    editing = await citizen.send("prénom")
+    assert "prénom" in editing.lower() and "récapitulatif" not in editing
+    await citizen.send("Louise")
+    said = await citizen.send("confirmer")
+    assert "Votre référence : CPT-" in said
+    filed = (await storage.privacy.export(citizen.chat.key)).pre_applications
+    assert [p.filing.contact.first_name for p in filed] == ["Louise"]
+
+
 async def test_forgetting_after_filing_anonymises_and_tells_the_lead_desk(
     content: Content, storage: Storage
 ) -> None:
