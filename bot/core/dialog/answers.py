@@ -77,6 +77,11 @@ class Reader(Generic[MemoT]):
         self._yes = frozenset(fold(w) for w in words.yes) | {"yes", "1"}
         self._no = frozenset(fold(w) for w in words.no) | {"no", "2"}
 
+    def recap_button(self, state: State[MemoT], text: str) -> str | None:
+        """The value of the recap's button whose label (or number) the citizen typed."""
+        buttons = [b for row in self.render.recap(state).buttons for b in row]
+        return pick(text, [(b.data.partition(SEPARATOR)[2], b.label) for b in buttons])
+
     def read(
         self, node: Node, state: State[MemoT], button: str | None, text: str | None
     ) -> Outcome:

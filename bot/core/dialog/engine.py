@@ -5,16 +5,7 @@ from __future__ import annotations
 from typing import Generic
 
 from bot.core.conversation import Button, Context, Event, Inbound
-from bot.core.dialog.answers import (
-    Accepted,
-    Offered,
-    Outcome,
-    Reader,
-    Reask,
-    Rejected,
-    Toggled,
-    pick,
-)
+from bot.core.dialog.answers import Accepted, Offered, Outcome, Reader, Reask, Rejected, Toggled
 from bot.core.dialog.render import EDIT, OK, SEPARATOR, Renderer
 from bot.core.dialog.schema import ASKING, CommandAction, Dialog, Node, targets
 from bot.core.dialog.state import AnswerValue, JsonObject, MemoT, Pending, State, load_state
@@ -256,7 +247,7 @@ class Engine(Generic[MemoT]):
         """Read an answer (button value or typed text) to the current node and apply it."""
         if node.kind == "recap":
             if button is None and text:  # « Confirmer » typed: the button it names
-                button = self._typed_button(out.state, text)
+                button = self.reader.recap_button(out.state, text)
             self._answer_recap(out, node, button, context)
         elif node.kind not in ASKING:  # an end node, or a node that does not ask: show where
             self._ask(out, out.state.node)
@@ -283,11 +274,6 @@ class Engine(Generic[MemoT]):
             case Reask():
                 state.pending = Pending()
                 self._ask(out, state.node)
-
-    def _typed_button(self, state: State[MemoT], text: str) -> str | None:
-        """The value of the recap's button whose label (or number) the citizen typed."""
-        buttons = [b for row in self.render.recap(state).buttons for b in row]
-        return pick(text, [(b.data.partition(SEPARATOR)[2], b.label) for b in buttons])
 
     def _answer_recap(
         self, out: TurnBuilder[MemoT], node: Node, button: str | None, context: Context
