@@ -17,7 +17,13 @@ class ExportData:
 
 @dataclass(frozen=True, slots=True)
 class ForgetData:
-    """Erase everything stored about the citizen (they confirmed /oublier)."""
+    """Erase everything stored about the citizen (they confirmed /oublier).
+
+    At the end of a conversation kept without consent, the requests filed earlier from the
+    chat (with consent, in a former conversation) are kept: `keep_requests`.
+    """
+
+    keep_requests: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +32,11 @@ class FilePreApplication:
 
     filing: Filing
     at: int
-    confirmation: str  # the confirmation text, with a {reference} placeholder
+    confirmation: str  # the confirmation text, with {reference} and {counter} placeholders
 
-    def confirm(self, reference: str) -> Reply:
-        """The confirmation once the reference is known."""
-        return Reply(self.confirmation.format(reference=reference))
+    def confirm(self, reference: str, counter: str) -> Reply:
+        """The confirmation once the reference and the receiving counter are known."""
+        return Reply(self.confirmation.format(reference=reference, counter=counter))
 
 
 Effect = ExportData | ForgetData | FilePreApplication

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.core.advisors import RoutingTexts
 from bot.core.geo import Commune
-from bot.core.matching import CounterMatch, Matcher, Profile
+from bot.core.matching import CounterMatch, Matcher, Profile, ProfileError
 from bot.core.models import Text
 
 
@@ -37,6 +37,24 @@ def route(
         if counter.id in staffed and counter.id not in excluded:
             return Assignment(counter.id, reason(match, profile, commune, texts, matcher))
     return Assignment(None, None)
+
+
+def assign(
+    matcher: Matcher,
+    profile: Profile,
+    staffed: Collection[str],
+    excluded: Collection[str],
+    texts: RoutingTexts,
+) -> Assignment:
+    """`route`, or the staff queue when the commune left the knowledge base since the filing.
+
+    The one way a lead is routed: the filing turn names its counter to the citizen with it, and
+    the lead goes where the citizen was told.
+    """
+    try:
+        return route(matcher, profile, staffed, excluded, texts)
+    except ProfileError:
+        return Assignment(None, None)
 
 
 def reason(

@@ -8,10 +8,14 @@ from dataclasses import dataclass, replace
 
 from bot.core.content import Content
 from bot.core.conversation import Event, Inbound, Reply
+from bot.core.dialog.schema import Dialog
+from bot.core.dialog.state import State
 from bot.core.dialog.turn import Turn
 from bot.core.effects import ExportData, FilePreApplication, ForgetData
 from bot.core.models import Language
 from bot.core.qualification import QualificationMemo, QualificationState
+from bot.core.routing import Assignment, assign
+from bot.services.cards import directory
 from bot.services.clock import Clock, context_at, utc_now
 from bot.services.desk import LEAD, LEAD_FORGOTTEN, RELAY_IN, lead_notice
 from bot.services.locks import KeyedLocks
@@ -25,7 +29,7 @@ from bot.services.ports import (
     Storage,
 )
 from bot.services.ports_advisors import Lead
-from bot.services.privacy import Eraser, export_document
+from bot.services.privacy import Eraser, export_document, export_summary
 from bot.services.relay import MAX_RELAYED
 
 log = logging.getLogger(__name__)
@@ -74,9 +78,12 @@ class ConversationService:
             if not _command(inbound):  # an answer: let the question it answers arrive first
                 await self.courier.settled(key, SETTLE_SECONDS)
             try:
-                outcome = await self._handle(inbound, None)
+                outcome = await self._handle(inbound, Outside())
             except _MayRelay:  # rolled back: read the relay outside, then the turn again
-                outcome = await self._handle(inbound, await self._relay(inbound))
+                outcome = await self._handle(inbound, Outside(relay=await self._relay(inbound)))
+            except _MayFile:  # rolled back: read who has advisors outside, then the turn again
+                staffed = frozenset((await directory(self.storage.accounts)).staffed())
+                outcome = await self._handle(inbound, Outside(staffed=staffed))
         if outcome is None:
             return False
         if outcome.behind:  # older messages wait for this chat: the courier reads them in order
@@ -87,12 +94,14 @@ class ConversationService:
             self.eraser.request()  # out of the chat's transaction, now committed
         return True
 
-    async def _handle(self, inbound: Inbound, relay: Relaying | None) -> Committed | None:
+    async def _handle(self, inbound: Inbound, outside: Outside) -> Committed | None:
         """The turn in one transaction; None when the update was already processed.
 
-        A text after the end of the conversation may be for an advisor who wrote: `relay` is
-        None until that was read (out of the transaction, which `_MayRelay` rolls back).
+        What it reads out of its transaction is read when needed, then the turn is done again:
+        a text after the end may be for an advisor who wrote (`_MayRelay`), a filing names the
+        counter routing picks among those with advisors (`_MayFile`).
         """
+        relay = outside.relay
         content = self.content
         engine = content.engine
         now = self.clock()
@@ -101,7 +110,13 @@ class ConversationService:
                 return None
             stored = await session.conversation()
             state = engine.load(stored.state) if stored else None
-            if stored is not None and state is not None and self._abandoned(stored, state, now):
+            unkept = state is not None and _unkept(content.dialog, state)
+            if (
+                stored is not None
+                and state is not None
+                and not unkept
+                and self._abandoned(stored, state, now)
+            ):
                 idle = (now - (stored.updated_at or now)).days
                 await session.log([Event("abandoned", stored.node, {"idle_days": idle})], now)
             behind = await session.undelivered()
@@ -110,7 +125,8 @@ class ConversationService:
                 # be down): what they sent cannot answer it. The question will arrive; nothing
                 # moves on a guess.
                 log.info("a message arrived before the question it answers: held")
-                await session.log([Event("held", state.node)], now)
+                if not unkept:
+                    await session.log([Event("held", state.node)], now)
                 return Committed([], behind, forgotten=False)
             if state is not None and engine.finished(state) and _free_text(inbound):
                 if relay is None:
@@ -121,11 +137,18 @@ class ConversationService:
             if outbound is not None and engine.about_to_work(state):
                 outbound.working(inbound.chat)
             turn = engine.advance(state, inbound, context_at(now))
+            files = any(isinstance(e, FilePreApplication) for e in turn.effects)
+            if files and outside.staffed is None:
+                raise _MayFile()
             forgotten = any(isinstance(e, ForgetData) for e in turn.effects)
-            replies = await self._effects(session, inbound, turn, now)
+            replies = await self._effects(session, inbound, turn, now, outside.staffed)
             if not forgotten:
-                await session.save(self._conversation(inbound, turn, stored, now))
-                await session.log(turn.events, now)
+                # Without consent nothing is logged, even pseudonymously: it lives only as
+                # long as the conversation (erased at its end, or by the purge when left).
+                unkept = _unkept(content.dialog, turn.state)
+                await session.save(self._conversation(inbound, turn, stored, now, unkept))
+                if not unkept:
+                    await session.log(turn.events, now)
             if outbound is not None:
                 replies = outbound.compose(replies)
             notices = reply_notices(inbound.chat, replies, inbound.origin)
@@ -138,28 +161,49 @@ class ConversationService:
         inbound: Inbound,
         turn: Turn[QualificationMemo],
         now: dt.datetime,
+        staffed: frozenset[str] | None,
     ) -> list[Reply]:
         """Carry out the turn's effects in its transaction; the replies they complete."""
         replies = list(turn.replies)
+        content = self.content
         for effect in turn.effects:
             match effect:
                 case FilePreApplication():
+                    decided = assign(
+                        content.catalog.matcher,
+                        effect.filing.profile,
+                        staffed or (),
+                        (),
+                        content.advisors.routing,
+                    )
                     filed = await session.file(effect.filing, now)
-                    await session.enqueue([lead_notice(LEAD, filed.reference)], now)
-                    replies.insert(effect.at, effect.confirm(filed.reference))
+                    notice = lead_notice(LEAD, filed.reference, decided=decided)
+                    await session.enqueue([notice], now)
+                    counter = self._receiver(decided, turn.state.language)
+                    replies.insert(effect.at, effect.confirm(filed.reference, counter))
                     log.info("pre-application %s filed", filed.reference)
                 case ExportData():
                     data = await self.storage.privacy.export(inbound.chat.key)
                     document = export_document(data, self.content, self.retention, now)
+                    summary = export_summary(data, self.content, self.retention)
                     if effect.at < len(replies):
-                        replies[effect.at] = replace(replies[effect.at], document=document)
+                        replies[effect.at] = replace(
+                            replies[effect.at], text=summary, document=document
+                        )
                 case ForgetData():
-                    erased = await session.forget(now)
+                    erased = await session.forget(now, leads=not effect.keep_requests)
                     notices = [
                         lead_notice(LEAD_FORGOTTEN, reference) for reference, _ in erased.references
                     ]
                     await session.enqueue(notices, now)
         return replies
+
+    def _receiver(self, decided: Assignment, language: Language) -> str:
+        """Who receives a filed request, as the citizen reads it: its counter, or the staff."""
+        names = {c.id: c.name for c in self.content.catalog.knowledge.counters}
+        if decided.counter_id in names:
+            return names[decided.counter_id]
+        return self.content.dialog.texts.filed_staff.get(language)
 
     async def _relay(self, inbound: Inbound) -> Relaying:
         """The citizen's lead whose advisor wrote to them, and that advisor's first name."""
@@ -200,6 +244,7 @@ class ConversationService:
         turn: Turn[QualificationMemo],
         stored: Conversation | None,
         now: dt.datetime,
+        unkept: bool,
     ) -> Conversation:
         state = turn.state
         return Conversation(
@@ -211,7 +256,16 @@ class ConversationService:
             language=state.language,
             campaign=state.campaign,
             updated_at=now,
+            ephemeral=unkept,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """What a turn read out of its transaction: the relay after the end, who has advisors."""
+
+    relay: Relaying | None = None
+    staffed: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +278,18 @@ class Relaying:
 
 class _MayRelay(Exception):
     """A text after the end: the turn is rolled back to read the relay, then done again."""
+
+
+class _MayFile(Exception):
+    """A filing: the turn is rolled back to read who has advisors, then done again."""
+
+
+def _unkept(dialog: Dialog, state: State[QualificationMemo]) -> bool:
+    """Whether the citizen refused consent: their conversation is kept only while it lasts."""
+    consent = dialog.consent
+    if consent is None or consent.key not in state.answers:
+        return False
+    return state.answers[consent.key] != consent.value
 
 
 def _command(inbound: Inbound) -> bool:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field, replace
 from bot.core.content import Content
 from bot.core.conversation import Reply
 from bot.core.leads import Action, Status, closed, needs_reason, next_status
-from bot.core.matching import ProfileError
-from bot.core.routing import Assignment, route
+from bot.core.routing import Assignment, assign
 from bot.services.cards import Directory, card_notices, directory, note
 from bot.services.clock import Clock
 from bot.services.outbox import Courier, message_notice
@@ -67,8 +66,12 @@ class LeadService:
 
     # -- the lifecycle ------------------------------------------------------------------------
 
-    async def route_filed(self, reference: str) -> None:
-        """Assign a just-filed lead to its counter and show it there (once)."""
+    async def route_filed(self, reference: str, decided: Assignment | None = None) -> None:
+        """Assign a just-filed lead to its counter and show it there (once).
+
+        `decided` is the assignment the filing turn named to the citizen: the lead goes there.
+        Without it (a row written before it was recorded), the lead is routed now.
+        """
         lead = await self.leads.find(reference)
         if lead is None:
             return  # erased by the retention run meanwhile
@@ -77,7 +80,10 @@ class LeadService:
             if lead.assigned_at is not None or lead.chat_key is None:
                 return Answer(None)  # routed already (a repeated row), or erased first
             change = Change(lead)
-            self._assign(change, context, lead.excluded, "system")
+            if decided is None:
+                self._assign(change, context, lead.excluded, "system")
+            else:
+                self._assigned(change, context, decided, "system", None, kind="routed")
             return change
 
         await self.change(lead.id, apply)
@@ -245,16 +251,13 @@ class LeadService:
         """Route the lead among the counters with advisors, those in `excluded` left out."""
         content = self.content()
         lead = change.lead
-        try:
-            assignment = route(
-                content.catalog.matcher,
-                lead.filing.profile,
-                context.linked.staffed(),
-                excluded,
-                content.advisors.routing,
-            )
-        except ProfileError:  # the commune left the knowledge base since: staff will see
-            assignment = Assignment(None, None)
+        assignment = assign(
+            content.catalog.matcher,
+            lead.filing.profile,
+            context.linked.staffed(),
+            excluded,
+            content.advisors.routing,
+        )
         self._assigned(change, context, assignment, actor, None, kind="routed")
 
     def _assigned(

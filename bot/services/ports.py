@@ -32,6 +32,9 @@ class Conversation:
     language: str = "fr"
     campaign: str | None = None
     updated_at: dt.datetime | None = None
+    # Kept only while the conversation lasts (its citizen refused consent): erased at its end,
+    # or by the purge once left for `Retention.unkept`.
+    ephemeral: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,7 @@ class PreApplication:
     filing: Filing
     status: str
     created_at: dt.datetime
+    counter_id: str | None = None  # where the lead is now (None: the staff queue, or not yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class StoredConversation:
     campaign: str | None
     created_at: dt.datetime | None
     updated_at: dt.datetime | None
+    ephemeral: bool = False  # kept only while it lasts (no consent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,7 @@ class Retention:
     """How long each kind of data is kept (see README, « Retention »)."""
 
     conversations: dt.timedelta = dt.timedelta(days=365)
+    unkept: dt.timedelta = dt.timedelta(hours=24)  # a conversation without consent, left
     updates: dt.timedelta = dt.timedelta(days=7)
     events: dt.timedelta = dt.timedelta(days=365)
     pre_applications: dt.timedelta = dt.timedelta(days=365)
@@ -148,8 +154,11 @@ class ChatSession(Protocol):
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""
 
-    async def forget(self, at: dt.datetime) -> Forgotten:
-        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
+    async def forget(self, at: dt.datetime, leads: bool = True) -> Forgotten:
+        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads.
+
+        With `leads` False, its leads are left as they are (only the conversation goes).
+        """
 
 
 class Conversations(Protocol):

@@ -18,6 +18,7 @@ from bot.services.ports import RETENTION, PersonalData, PreApplication, Privacy,
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = dt.timedelta(days=1)
+SHORT = 100  # characters of an answer in the summary
 
 
 def export_document(
@@ -28,7 +29,7 @@ def export_document(
     Headings come from the dialog (`export:`), answers are shown as in the recap.
     """
     stored = data.conversation
-    language: Language = "en" if stored is not None and stored.language == "en" else "fr"
+    language = _language(data)
     texts = content.dialog.export
     t = partial(_heading, texts, language)
     body: dict[str, object] = {t("exported_at"): _when(now)}
@@ -39,7 +40,7 @@ def export_document(
         conversation: dict[str, object] = {
             t("started_at"): _when(stored.created_at),
             t("updated_at"): _when(stored.updated_at),
-            t("language"): language,
+            t("language"): texts.language_value.get(language),
         }
         if stored.campaign:
             conversation[t("campaign")] = stored.campaign
@@ -51,9 +52,74 @@ def export_document(
     body[t("events")] = data.events
     if data.queued:
         body[t("queued")] = data.queued
-    months = round(retention.conversations.days / 30.4)
-    body[t("retention")] = texts.retention_rule.format(language, months=months)
+    body[t("retention")] = _retention(data, content, retention, language)
     return json.dumps({t("title"): body}, ensure_ascii=False, indent=2)
+
+
+def export_summary(data: PersonalData, content: Content, retention: Retention) -> str:
+    """The short message that comes with the document: the answers in words, the requests
+    filed with their reference, follow-up and counter, how long it is all kept."""
+    language = _language(data)
+    texts, dialog = content.dialog.export, content.dialog.texts
+    if data.conversation is None and not data.pre_applications:
+        return texts.nothing.get(language)
+    lines = [dialog.data_export.get(language)]
+    state = content.engine.load(data.conversation.state) if data.conversation else None
+    answers = _readable(content, state.answers, language) if state is not None else {}
+    if answers:
+        lines.append(texts.summary_answers.get(language))
+        lines += [f"• {label} : {_short(value)}" for label, value in answers.items()]
+    for record in data.pre_applications:
+        lines.append(
+            texts.summary_request.format(
+                language,
+                reference=record.reference,
+                counter=_receiver(record, content, language),
+                status=_status(record, content, language),
+            )
+        )
+    lines.append(_retention(data, content, retention, language))
+    lines.append(texts.summary_file.get(language))
+    return "\n".join(lines)
+
+
+def _language(data: PersonalData) -> Language:
+    stored = data.conversation
+    return "en" if stored is not None and stored.language == "en" else "fr"
+
+
+def _retention(
+    data: PersonalData, content: Content, retention: Retention, language: Language
+) -> str:
+    """How long it is kept: 12 months, or only while the conversation lasts (no consent)."""
+    texts = content.dialog.export
+    if data.conversation is not None and data.conversation.ephemeral:
+        hours = round(retention.unkept.total_seconds() / 3600)
+        return texts.retention_unkept.format(language, hours=hours)
+    months = round(retention.conversations.days / 30.4)
+    return texts.retention_rule.format(language, months=months)
+
+
+def _short(value: str) -> str:
+    """An answer cut to fit a line of the summary (the document has it whole)."""
+    if len(value) <= SHORT:
+        return value
+    cut = value[:SHORT]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
+
+
+def _receiver(record: PreApplication, content: Content, language: Language) -> str:
+    """Where a request is now: its counter's name, or the staff (routing to come, or none)."""
+    counters = {c.id: c.name for c in content.catalog.knowledge.counters}
+    if record.counter_id in counters:
+        return counters[record.counter_id]
+    return content.dialog.texts.filed_staff.get(language)
+
+
+def _status(record: PreApplication, content: Content, language: Language) -> str:
+    """A request's follow-up in words (its status value if the dialog has no words for it)."""
+    label = content.dialog.export.statuses.get(record.status)
+    return record.status if label is None else label.get(language)
 
 
 def _heading(texts: ExportTexts, language: Language, name: str) -> str:
@@ -88,18 +154,17 @@ def _lead(record: PreApplication, content: Content, language: Language) -> dict[
         keys.needs: [n.value for n in profile.needs],
         keys.amount: profile.amount,
     }
-    counters = {c.id: c.name for c in content.catalog.knowledge.counters}
     lead: dict[str, object] = {
         t("reference"): record.reference,
         t("filed_at"): _when(record.created_at),
-        t("status"): record.status,
-        t("counter"): counters.get(filing.counter_id or "", filing.counter_id),
+        t("status"): _status(record, content, language),
+        t("counter"): _receiver(record, content, language),
         t("idea"): filing.idea,
         t("project"): _readable(content, given, language),
         t("contact"): {
             t("first_name"): filing.contact.first_name,
             t("contact_detail"): filing.contact.contact,
-            t("preferred_time"): filing.contact.preferred_time,
+            t("preferred_time"): _preferred_time(content, filing.contact.preferred_time, language),
         },
         t("consent"): _when(filing.consent_at),
     }
@@ -112,6 +177,15 @@ def _lead(record: PreApplication, content: Content, language: Language) -> dict[
             if a.marker in labels and 0 <= a.level < len(scale)
         }
     return lead
+
+
+def _preferred_time(content: Content, value: str | None, language: Language) -> str | None:
+    """The preferred time as the citizen chose it (« Peu importe »), not its stored value."""
+    node_id = content.dialog.asking(content.qualification.keys.preferred_time)
+    if value is None or node_id is None:
+        return value
+    state = content.engine.new_state(language)
+    return content.engine.render.display(content.dialog.nodes[node_id], value, state)
 
 
 def _when(moment: dt.datetime | None) -> str | None:

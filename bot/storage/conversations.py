@@ -65,6 +65,7 @@ _SELECT_CONVERSATION = select(
     ConversationRow.language,
     ConversationRow.campaign,
     ConversationRow.updated_at,
+    ConversationRow.ephemeral,
     _UNDELIVERED.scalar_subquery().label("undelivered"),
 ).where(ConversationRow.chat_key == bindparam("b_chat_key"), ConversationRow.version > 0)
 _UPDATE_CONVERSATION = update(ConversationRow).where(
@@ -92,6 +93,7 @@ PRE_APPLICATION_COLUMNS = (
     PreApplicationRow.campaign,
     PreApplicationRow.status,
     PreApplicationRow.created_at,
+    PreApplicationRow.assigned_counter_id,
 )
 
 
@@ -146,6 +148,7 @@ class SqlChatSession:
             "language": conversation.language,
             "campaign": conversation.campaign,
             "updated_at": updated_at,
+            "ephemeral": conversation.ephemeral,
         }
         if conversation.version == 1:
             values["created_at"] = updated_at
@@ -221,8 +224,11 @@ class SqlChatSession:
             )
         return written
 
-    async def forget(self, at: dt.datetime) -> Forgotten:
-        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
+    async def forget(self, at: dt.datetime, leads: bool = True) -> Forgotten:
+        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads.
+
+        With `leads` False, its leads are left as they are (only the conversation goes).
+        """
         aware(at)
         key = self._chat_key
         run = self._connection.execute
@@ -231,6 +237,8 @@ class SqlChatSession:
         await run(delete(EventRow).where(EventRow.chat_hash == self._pseudonyms.of(key)))
         await run(delete(OutboxRow).where(OutboxRow.recipient == key))
         self._undelivered = 0
+        if not leads:
+            return Forgotten(())
         anonymised = await run(
             update(PreApplicationRow)
             .where(PreApplicationRow.chat_key == key)

@@ -35,10 +35,9 @@ from bot.storage.tables import LeadCardRow, LeadEventRow, PreApplicationRow
 
 LEAD_COLUMNS = (
     PreApplicationRow.id,
-    *PRE_APPLICATION_COLUMNS,
+    *PRE_APPLICATION_COLUMNS,  # assigned_counter_id among them
     PreApplicationRow.status_at,
     PreApplicationRow.version,
-    PreApplicationRow.assigned_counter_id,
     PreApplicationRow.assignment_reason,
     PreApplicationRow.assigned_at,
     PreApplicationRow.taken_by,

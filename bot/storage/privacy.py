@@ -76,6 +76,7 @@ class SqlPrivacy:
                     campaign=row.campaign,
                     created_at=row.created_at,
                     updated_at=row.updated_at,
+                    ephemeral=bool(row.ephemeral),
                 )
             return PersonalData(
                 stored, tuple(pre_application(p) for p in leads), events or 0, queued or 0
@@ -86,7 +87,9 @@ class SqlPrivacy:
     async def purge(self, now: dt.datetime, retention: Retention) -> Purged:
         """Apply the retention limits as of `now` (see README, « Retention »).
 
-        Wrong and spent link codes (a day; 30 days) count among `updates`: what chats sent.
+        A conversation without consent goes `retention.unkept` after its last message, with
+        everything of its chat (events included). Wrong and spent link codes (a day; 30 days)
+        count among `updates`: what chats sent.
         """
         refuse_nesting("purge")
         aware(now)
@@ -96,11 +99,24 @@ class SqlPrivacy:
             purged = (
                 await run(
                     delete(ConversationRow)
-                    .where(ConversationRow.updated_at < idle_since)
-                    .returning(ConversationRow.chat_key, ConversationRow.version)
+                    .where(
+                        or_(
+                            ConversationRow.updated_at < idle_since,
+                            and_(
+                                ConversationRow.ephemeral,
+                                ConversationRow.updated_at < now - retention.unkept,
+                            ),
+                        )
+                    )
+                    .returning(
+                        ConversationRow.chat_key,
+                        ConversationRow.version,
+                        ConversationRow.ephemeral,
+                    )
                 )
             ).all()
             keys = [row.chat_key for row in purged]
+            unkept = [self._pseudonyms.of(row.chat_key) for row in purged if row.ephemeral]
             updates = notices = leads = 0
             for start in range(0, len(keys), _BATCH):
                 chunk = keys[start : start + _BATCH]
@@ -155,6 +171,9 @@ class SqlPrivacy:
                 )
             )
             events = _count(await run(delete(EventRow).where(EventRow.at < now - retention.events)))
+            for start in range(0, len(unkept), _BATCH):
+                chunk = unkept[start : start + _BATCH]
+                events += _count(await run(delete(EventRow).where(EventRow.chat_hash.in_(chunk))))
             # An update still held after days is one that cannot be processed: let it go.
             updates += _count(
                 await run(delete(InboxRow).where(InboxRow.received_at < now - retention.inbox))

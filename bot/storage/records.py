@@ -24,6 +24,7 @@ def conversation(chat_key: str, row: Any) -> Conversation:
         language=row.language,
         campaign=row.campaign,
         updated_at=row.updated_at,
+        ephemeral=bool(row.ephemeral),
     )
 
 
@@ -64,6 +65,7 @@ def pre_application(row: Any) -> PreApplication:
         filing=filing,
         status=row.status,
         created_at=row.created_at,
+        counter_id=row.assigned_counter_id,
     )
 
 

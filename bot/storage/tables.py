@@ -88,6 +88,8 @@ class ConversationRow(Base):
     campaign: Mapped[str | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # Kept only while the conversation lasts: its citizen refused consent (see the purge).
+    ephemeral: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ProcessedUpdateRow(Base):

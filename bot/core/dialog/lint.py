@@ -46,6 +46,7 @@ def load_dialog(path: Path, checks: Iterable[Check] = ()) -> Dialog:
 def lint(dialog: Dialog) -> Iterator[Finding]:
     """Everything a schema cannot say about a dialog, each with where it is."""
     yield from _graph(dialog)
+    yield from _steps(dialog)
     yield from _limits(dialog)
     yield from _commands(dialog)
     yield from _declarations(dialog)
@@ -67,6 +68,60 @@ def _graph(dialog: Dialog) -> Iterator[Finding]:
     for node_id in reachable:
         if node_id in nodes and not _reaches_end(dialog, node_id):
             yield ("nodes", node_id), "impasse : aucun chemin ne mène à une fin"
+
+
+def _steps(dialog: Dialog) -> Iterator[Finding]:
+    """« Étape 3 sur 8 » and « Question facultative 2 sur 4 » stay true on every path.
+
+    Whichever branch is taken, the numbered steps come 1, 2, … in order, and a path that showed
+    one reaches the last before its end; so do the self-assessment's questions (`marker`), in
+    the order of the file. Conditions are not evaluated: every branch counts as possible.
+    """
+    nodes = dialog.nodes
+    total = max((n.step for n in nodes.values() if n.step), default=0)
+    optional = [node_id for node_id, n in nodes.items() if n.marker]
+    if dialog.start not in nodes:
+        return
+    found: dict[Location, str] = {}
+    seen = {(dialog.start, 0, 0)}
+    queue = deque(seen)
+    while queue:
+        node_id, step, asked = queue.popleft()
+        node = nodes[node_id]
+        where = ("nodes", node_id)
+        if node.step is not None:
+            if node.step != step + 1:
+                found.setdefault(
+                    (*where, "step"),
+                    f"l'étape {node.step} peut suivre l'étape {step} : numérotez les étapes "
+                    "dans l'ordre où elles sont posées, sur chaque chemin",
+                )
+            step = node.step
+        if node_id in optional:
+            place = optional.index(node_id) + 1
+            if place != asked + 1:
+                found.setdefault(
+                    (*where, "marker"),
+                    f"cette question facultative ({place} sur {len(optional)}) peut venir "
+                    f"après la {asked}e : rangez-les dans l'ordre où elles sont posées",
+                )
+            asked = place
+        if node.kind == "end":
+            if step not in (0, total):
+                found.setdefault(
+                    where, f"cette fin arrive après l'étape {step} sur {total} : le compte est faux"
+                )
+            if asked not in (0, len(optional)):
+                found.setdefault(
+                    where,
+                    f"cette fin arrive après la question facultative {asked} sur "
+                    f"{len(optional)} : le compte est faux",
+                )
+        for target in targets(node):
+            if target in nodes and (target, step, asked) not in seen:
+                seen.add((target, step, asked))
+                queue.append((target, step, asked))
+    yield from found.items()
 
 
 def _limits(dialog: Dialog) -> Iterator[Finding]:

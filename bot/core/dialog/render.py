@@ -24,6 +24,8 @@ class Renderer(Generic[MemoT]):
         self.dialog = dialog
         self.domain = domain
         self.total_steps = max((n.step for n in dialog.nodes.values() if n.step), default=0)
+        # The self-assessment's questions are counted apart: « Question facultative 2 sur 4 ».
+        self.optional = [node_id for node_id, n in dialog.nodes.items() if n.marker]
 
     def text(self, key: str, state: State[MemoT], **values: object) -> str:
         """One of the dialog's `texts`, in the conversation's language, filled in."""
@@ -44,10 +46,14 @@ class Renderer(Generic[MemoT]):
     def question(self, node: Node, state: State[MemoT], replaces_keyboard: bool = False) -> Reply:
         """The question of a node with its buttons and progress hint."""
         text = self.label(node.text, state)
+        node_id = self.dialog.node_id(node)
         if node.step and self.total_steps:
             progress = self.text("progress", state, step=node.step, total=self.total_steps)
             text = f"{progress}\n{text}"
-        node_id = self.dialog.node_id(node)
+        elif node_id in self.optional:
+            place, total = self.optional.index(node_id) + 1, len(self.optional)
+            progress = self.text("progress_optional", state, step=place, total=total)
+            text = f"{progress}\n{text}"
         rows: list[tuple[Button, ...]] = []
         if node.kind == "choice":
             rows = [

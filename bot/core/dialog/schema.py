@@ -126,8 +126,16 @@ class Texts(Record):
     results_counters_title: Text
     results_counter: Text
     results_none: Text
-    assessment_line: Text
-    filed: Text
+    assessment_line: Text  # {marker} {level} {meaning}
+    # Added by the `endings` branch (issue 11): optional-part progress, the assessment's
+    # feedback, the staff queue's name in the filing confirmation.
+    progress_optional: Text  # {step} {total}
+    assessment_shows: Text
+    assessment_strengthen: Text
+    assessment_none_yet: Text
+    assessment_note: Text
+    filed_staff: Text
+    filed: Text  # {reference} {counter}
     language_switched: Text
     data_export: Text
     forget_confirm: Text
@@ -168,6 +176,13 @@ class ExportTexts(Record):
     queued: Text
     retention: Text
     retention_rule: Text
+    # Added by the `endings` branch (issue 11): the short message sent with the document.
+    retention_unkept: Text  # {hours}
+    language_value: Text
+    statuses: dict[str, Text]  # a lead's status as the citizen reads it, by status value
+    summary_answers: Text  # the summary's heading of the answers (data_export opens it)
+    summary_request: Text  # {reference} {counter} {status}
+    summary_file: Text
 
 
 class Command(Record):

@@ -11,7 +11,7 @@ from bot.core.conversation import Context, Event, EventValue, Reply
 from bot.core.dialog.schema import Dialog, Location, Node
 from bot.core.dialog.state import AnswerValue, Memo, State
 from bot.core.dialog.turn import Options, TurnBuilder
-from bot.core.effects import FilePreApplication
+from bot.core.effects import FilePreApplication, ForgetData
 from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile, snapshot
 from bot.core.models import Carrier, Language, Need, Stage
@@ -20,7 +20,7 @@ from bot.core.qualification.places import CatalogPlaces
 
 PRESELECT_SCORE = 0.5  # a theme backed by at least one keyword is ticked in advance
 THEMES, MARKERS_SCALE = "themes", "markers_scale"
-ACTIONS = frozenset({"detect_themes", "match", "file", "log_gap"})
+ACTIONS = frozenset({"detect_themes", "match", "file", "log_gap", "erase"})
 BLOCKS = frozenset({"results", "assessment"})
 SNAPSHOT_LIMIT = max(messages.MAX_SCHEMES, messages.MAX_COUNTERS)
 
@@ -80,7 +80,7 @@ class Qualification:
     # -- actions and blocks -----------------------------------------------------------------
 
     def act(self, action: str, turn: TurnBuilder[QualificationMemo], context: Context) -> None:
-        """detect_themes, match, file or log_gap."""
+        """detect_themes, match, file, log_gap or erase (the end of a conversation unkept)."""
         state = turn.state
         if action == "detect_themes":
             found = self.catalog.themes.detect(str(self._answer(state, self.keys.idea) or ""), 3)
@@ -90,7 +90,9 @@ class Qualification:
             state.pending = state.pending.model_copy(update={"selection": None})
         elif action == "match":
             self._match(turn, context)
-        elif action == "file" and not state.memo.filed:
+        elif action == "erase":
+            turn.effects.append(ForgetData(keep_requests=True))
+        elif action == "file" and not state.memo.filed and not self._refused(state):
             if state.memo.results is None:
                 self._match(turn, context, log=False)
             filing = self._filing(turn.state)
@@ -200,6 +202,13 @@ class Qualification:
             if node.marker and isinstance(value, str) and value.isdigit():
                 levels.append(MarkerLevel(marker=node.marker, level=int(value)))
         return tuple(levels)
+
+    def _refused(self, state: QualificationState) -> bool:
+        """Whether the citizen refused consent: nothing of them may be filed."""
+        consent = self.dialog.consent
+        return consent is not None and state.answers.get(consent.key, consent.value) != (
+            consent.value
+        )
 
     @staticmethod
     def _answer(state: QualificationState, key: str) -> AnswerValue:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.core.conversation import Place, Reply
 from bot.core.dialog.schema import Texts
 from bot.core.matching.snapshot import MatchSnapshot
-from bot.core.models import Language, MarkersFile
+from bot.core.models import Language, Marker, MarkersFile
 
 MAX_SCHEMES, MAX_COUNTERS = 5, 3
+MAX_TO_STRENGTHEN = 2  # markers offered to strengthen after the self-assessment
 
 
 def results(snapshot: MatchSnapshot | None, texts: Texts, language: Language) -> list[Reply]:
@@ -62,15 +63,33 @@ def results(snapshot: MatchSnapshot | None, texts: Texts, language: Language) ->
 def assessment(
     levels: list[tuple[str, int]], markers: MarkersFile, texts: Texts, language: Language
 ) -> list[Reply]:
-    """The indicative self-assessment read back: each marker with the level chosen."""
-    lines: list[str]
-    if not levels:
+    """The indicative self-assessment given back: what the project shows, what to strengthen.
+
+    A marker answered on the upper half of the scale is one the project already shows; of the
+    others, the one or two answered lowest are offered to strengthen, each with its meaning.
+    A marker the knowledge does not mark verified is no ground for a conclusion: left out.
+    """
+    known = {m.id: m for m in markers.markers if m.status == "verified"}
+    scale = markers.scale
+    given = [(known[m], level) for m, level in levels if m in known and 0 <= level < len(scale)]
+    if not given:
         return []
-    labels = {marker.id: marker.label.get(language) for marker in markers.markers}
-    scale = [level.get(language) for level in markers.scale]
-    lines = [
-        texts.assessment_line.format(language, marker=labels[marker], level=scale[level])
-        for marker, level in levels
-        if marker in labels and 0 <= level < len(scale)
-    ]
+    strong = len(scale) // 2  # 4 levels: « En bonne partie » and « Pleinement »
+
+    def line(marker: Marker, level: int) -> str:
+        return texts.assessment_line.format(
+            language,
+            marker=marker.label.get(language),
+            level=scale[level].get(language).lower(),
+            meaning=marker.meaning.get(language),
+        )
+
+    shown = [(m, level) for m, level in given if level >= strong]
+    weaker = sorted((item for item in given if item[1] < strong), key=lambda item: item[1])
+    lines = [texts.assessment_shows.get(language)]
+    lines += [line(m, level) for m, level in shown] or [texts.assessment_none_yet.get(language)]
+    if weaker:
+        lines.append(texts.assessment_strengthen.get(language))
+        lines += [line(m, level) for m, level in weaker[:MAX_TO_STRENGTHEN]]
+    lines.append(texts.assessment_note.get(language))
     return [Reply("\n".join(lines))]

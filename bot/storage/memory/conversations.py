@@ -53,6 +53,7 @@ class MemoryChatSession:
         self._numbering = False
         self._notices: list[StoredNotice] = []
         self._forgotten: dt.datetime | None = None
+        self._keep_leads = False  # an erasure that leaves the chat's leads as they are
 
     async def claim_update(self, update_id: int) -> bool:
         """Record an update id; False when it was already processed (drop it)."""
@@ -133,12 +134,24 @@ class MemoryChatSession:
         self._notices.extend(staged)
         return written
 
-    async def forget(self, at: dt.datetime) -> Forgotten:
-        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads."""
+    async def forget(self, at: dt.datetime, leads: bool = True) -> Forgotten:
+        """Erase the chat: conversation, updates, events, waiting messages; anonymise leads.
+
+        With `leads` False, its leads are left as they are (only the conversation goes).
+        """
         when = utc(at)
+        if not leads:
+            self._forgotten = when
+            self._keep_leads = True
+            self._claims.clear()
+            self._saved = None
+            self._events.clear()
+            self._notices = [n for n in self._notices if n.notice.recipient != self._chat_key]
+            return Forgotten(())
         committed = [] if self._forgotten is not None else self._db.leads
-        leads = [s for s in [*committed, *self._filed] if s.chat_key == self._chat_key]
+        found = [s for s in [*committed, *self._filed] if s.chat_key == self._chat_key]
         self._forgotten = when
+        self._keep_leads = False
         self._claims.clear()
         self._saved = None
         self._events.clear()
@@ -146,7 +159,7 @@ class MemoryChatSession:
         for stored in self._filed:
             if stored.chat_key == self._chat_key:
                 anonymise(stored, when)
-        return Forgotten(tuple((s.record.reference, s.record.filing.counter_id) for s in leads))
+        return Forgotten(tuple((s.record.reference, s.record.filing.counter_id) for s in found))
 
     def _current(self) -> StoredConversation | None:
         if self._saved is not None or self._forgotten is not None:
@@ -167,7 +180,7 @@ class MemoryChatSession:
         """Apply the staged changes."""
         db, key = self._db, self._chat_key
         if self._forgotten is not None:
-            erase(db, key, self._forgotten)
+            erase(db, key, self._forgotten, leads=not self._keep_leads)
         db.leads.extend(self._filed)
         db.counters.update(self._numbers)
         for update_id, at in self._claims.items():
@@ -185,14 +198,14 @@ class MemoryChatSession:
             self._db.numbering.release()
 
 
-def erase(db: MemoryDatabase, chat_key: str, at: dt.datetime) -> None:
+def erase(db: MemoryDatabase, chat_key: str, at: dt.datetime, leads: bool = True) -> None:
     """Delete a chat's conversation, updates, events and messages; anonymise its leads."""
     db.conversations.pop(chat_key, None)
     db.processed = {k: v for k, v in db.processed.items() if k[0] != chat_key}
     pseudonym = db.pseudonyms.of(chat_key)
     db.events = [e for e in db.events if e.pseudonym != pseudonym]
     db.outbox = {i: n for i, n in db.outbox.items() if n.notice.recipient != chat_key}
-    for stored in db.leads:
+    for stored in db.leads if leads else ():
         if stored.chat_key == chat_key:
             anonymise(stored, at)
 

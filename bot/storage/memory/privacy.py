@@ -31,6 +31,7 @@ class MemoryPrivacy:
                 campaign=c.campaign,
                 created_at=stored.created_at,
                 updated_at=c.updated_at,
+                ephemeral=c.ephemeral,
             )
         return PersonalData(
             conversation=conversation,
@@ -44,10 +45,15 @@ class MemoryPrivacy:
         refuse_nesting("purge")
         db, when = self._db, utc(now)
         idle_since = when - retention.conversations
+        unkept_since = when - retention.unkept
         old = {
             key
             for key, stored in db.conversations.items()
-            if (stored.conversation.updated_at or stored.created_at) < idle_since
+            if (stored.conversation.updated_at or stored.created_at)
+            < (unkept_since if stored.conversation.ephemeral else idle_since)
+        }
+        unkept = {
+            db.pseudonyms.of(key) for key in old if db.conversations[key].conversation.ephemeral
         }
         for key in old:
             del db.conversations[key]
@@ -78,7 +84,9 @@ class MemoryPrivacy:
         }
         updates += before - len(db.wrong_codes) + before_codes - len(db.codes)
         before = len(db.events)
-        db.events = [e for e in db.events if e.at >= when - retention.events]
+        db.events = [
+            e for e in db.events if e.at >= when - retention.events and e.pseudonym not in unkept
+        ]
         events = before - len(db.events)
         before = len(db.outbox)
         db.outbox = {

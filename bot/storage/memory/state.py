@@ -40,7 +40,12 @@ class StoredLead:
         """The pre-application as the citizen's side sees it."""
         lead = self.lead
         return PreApplication(
-            lead.reference, lead.chat_key, lead.filing, lead.status, lead.created_at
+            lead.reference,
+            lead.chat_key,
+            lead.filing,
+            lead.status,
+            lead.created_at,
+            lead.counter_id,
         )
 
 
