@@ -222,12 +222,12 @@ async def test_back_edit_restart_and_stale_button_through_the_service(
     await citizen.press("Un local")
     await citizen.press("Valider")
     said = await citizen.send("/retour")
-    assert "Étape 6 sur 8" in said  # back on the needs, where the citizen came from
+    assert "Étape 6 sur 6" in said  # back on the needs, where the citizen came from
     await citizen.press("Valider")
     await citizen.press("Non")
     await citizen.press("Non")  # no call back: straight to the recap
     said = await citizen.press("Modifier : Commune")
-    assert "Étape 3 sur 8" in said
+    assert "Étape 3 sur 6" in said
     said = await citizen.send("Metz")
     assert "Votre projet en bref" in said and "Metz (57)" in said  # nothing else re-asked
     said = await citizen.send(button=stale)
@@ -284,7 +284,7 @@ async def test_the_recap_takes_its_buttons_typed_in_words(
     assert "prénom" in editing.lower() and "récapitulatif" not in editing
     await citizen.send("Louise")
     said = await citizen.send("confirmer")
-    assert "Votre référence : CPT-" in said
+    assert "Votre demande CPT-" in said
     filed = (await storage.privacy.export(citizen.chat.key)).pre_applications
     assert [p.filing.contact.first_name for p in filed] == ["Louise"]
 
@@ -346,7 +346,7 @@ async def test_a_nul_byte_or_invisible_text_never_breaks_a_turn(
     said = await citizen.send("\u200b\u200d\ufeff")
     assert "Votre réponse est vide" in said
     said = await citizen.send("Une recyclerie\x00 \u202equi répare\u202c\x07 les objets")
-    assert "Étape 2 sur 8" in said
+    assert "Étape 2 sur 6" in said
     exported = await storage.privacy.export(citizen.chat.key)
     assert exported.conversation is not None
     assert exported.conversation.state["answers"]["idea"] == "Une recyclerie qui répare les objets"

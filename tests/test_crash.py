@@ -74,7 +74,7 @@ async def test_sigkill_between_messages_then_restart_resumes_with_answers(
     screen = await chat.start()  # `/start` on restart shows the current question again
     for answer in ANSWERS[crash_after:]:
         screen = await chat.say(_typed(screen, answer))
-    assert "Étape 8 sur 8" in screen  # the self-assessment offer: every answer was kept
+    assert "Avant vos résultats, une proposition facultative" in screen  # every answer was kept
     screen = await chat.say("2")  # « Non »: the results come
     assert "Budget citoyen du Pas-de-Calais" in screen
     await chat.kill()

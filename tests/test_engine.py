@@ -136,7 +136,7 @@ def test_the_linter_names_file_line_and_field(
 def test_progress_hint_and_back_follow_the_path_taken(engine: QualificationEngine) -> None:
     driver = Driver(engine)
     _to_needs(driver)
-    assert "Étape 6 sur 8" in driver.text()
+    assert "Étape 6 sur 6" in driver.text()
     driver.send("/retour")
     assert driver.node == "stage"
     driver.send("/retour")
@@ -409,8 +409,9 @@ def test_the_self_assessment_scale_comes_from_the_markers_and_is_read_back(
         driver.press(level)
     said = driver.text()
     assert "à titre indicatif" in said
-    assert "• Nature et intervention du collectif : En bonne partie" in said
-    assert "• Gouvernance collective : Pas encore" in said
+    assert "• Nature et intervention du collectif (en bonne partie) :" in said
+    to_strengthen = said.split("Ce que vous pourriez renforcer :")[1]
+    assert "• Gouvernance collective (pas encore) :" in to_strengthen
 
 
 def test_a_double_tap_is_answered_once(engine: QualificationEngine) -> None:

@@ -90,7 +90,7 @@ def steps(contact: str) -> list[tuple[str, str, str]]:
         ("De quoi avez-vous besoin", "press", "Un financement"),
         ("✅ Un financement", "press", "Valider"),
         ("De quel montant", "say", "15 000 €"),
-        ("Dernière question, facultative", "press", "Non"),
+        ("Avant vos résultats, une proposition facultative", "press", "Non"),
         ("qu'un conseiller vous recontacte", "press", "Oui"),
         ("Quel est votre prénom", "say", "Sam"),
         ("Votre e-mail ou votre numéro", "say", contact),

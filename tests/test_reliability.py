@@ -122,7 +122,7 @@ async def test_a_two_minute_outage_loses_nothing_and_advances_nothing(tmp_path: 
         fake.fault_rate(0)
         await fake.wait_for(lambda: any("Quels thèmes" in t for t in fake.texts(7300)), timeout=60)
         said = await citizen.press("Valider")
-        assert "Étape 3 sur 8" in said  # the citizen goes on from the question they now see
+        assert "Étape 3 sur 6" in said  # the citizen goes on from the question they now see
         assert fake.violations == []
 
 

@@ -185,7 +185,7 @@ async def test_a_stale_button_is_answered_and_the_question_asked_again(tmp_path:
         stack.fake.user_press(1009, consent.message_id, no, check=False)  # an old client
         said = "\n".join(await citizen.settle(before))
         assert "Ce bouton n'est plus actif — reprenons ici" in said
-        assert "Étape 1 sur 8" in said
+        assert "Étape 1 sur 6" in said
         assert stack.fake.unanswered_callbacks() == []
 
 

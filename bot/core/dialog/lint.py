@@ -16,6 +16,7 @@ from bot.core.dialog.schema import (
     Node,
     targets,
 )
+from bot.core.dialog.render import optional_questions
 from bot.core.knowledge import ContentError, Problem, parse_yaml, validate
 from bot.core.models import Text
 
@@ -75,11 +76,11 @@ def _steps(dialog: Dialog) -> Iterator[Finding]:
 
     Whichever branch is taken, the numbered steps come 1, 2, … in order, and a path that showed
     one reaches the last before its end; so do the self-assessment's questions (`marker`), in
-    the order of the file. Conditions are not evaluated: every branch counts as possible.
+    the order the dialog first leads to them. Conditions are not evaluated: every branch counts as possible.
     """
     nodes = dialog.nodes
     total = max((n.step for n in nodes.values() if n.step), default=0)
-    optional = [node_id for node_id, n in nodes.items() if n.marker]
+    optional = optional_questions(dialog)
     if dialog.start not in nodes:
         return
     found: dict[Location, str] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Generic
 
 from bot.core.conversation import Button, Reply
-from bot.core.dialog.schema import Dialog, Node
+from bot.core.dialog.schema import Dialog, Node, targets
 from bot.core.dialog.state import AnswerValue, MemoT, State
 from bot.core.dialog.turn import Domain, Options
 from bot.core.models import Language, Text
@@ -17,6 +17,23 @@ EDIT = "e:"  # a recap button's value prefix: `recap|e:<key>` edits that answer
 MAX_LABEL = 60
 
 
+def optional_questions(dialog: Dialog) -> list[str]:
+    """The self-assessment's questions (`marker`), in the order the dialog leads to them."""
+    order, queue, seen = [], [dialog.start], {dialog.start}
+    while queue:
+        node_id = queue.pop(0)
+        node = dialog.nodes.get(node_id)
+        if node is None:
+            continue
+        if node.marker:
+            order.append(node_id)
+        for target in targets(node):
+            if target not in seen:
+                seen.add(target)
+                queue.append(target)
+    return order
+
+
 class Renderer(Generic[MemoT]):
     """Words and buttons of a dialog for one conversation's language and answers."""
 
@@ -25,7 +42,7 @@ class Renderer(Generic[MemoT]):
         self.domain = domain
         self.total_steps = max((n.step for n in dialog.nodes.values() if n.step), default=0)
         # The self-assessment's questions are counted apart: « Question facultative 2 sur 4 ».
-        self.optional = [node_id for node_id, n in dialog.nodes.items() if n.marker]
+        self.optional = optional_questions(dialog)
 
     def text(self, key: str, state: State[MemoT], **values: object) -> str:
         """One of the dialog's `texts`, in the conversation's language, filled in."""
