@@ -14,7 +14,8 @@ from bot.core.content import Content, load_qualification
 from bot.core.knowledge import ContentError
 from bot.core.models import MarkersFile
 from bot.core.qualification import messages
-from tests.advisors import ARRAS_COUNTER, CRESS, link_group, settle
+from bot.services.cards import directory
+from tests.advisors import ARRAS_COUNTER, CRESS, DEPARTMENT_62, advisor, link_group, settle
 from tests.clients import Citizen
 
 DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
@@ -75,6 +76,19 @@ async def test_with_no_counter_staffed_the_filing_says_the_staff_receive_it(
     await settle(comptoir)
     lead = await comptoir.storage.leads.find(_reference(said))
     assert lead is not None and lead.counter_id is None
+
+
+async def test_the_filing_turn_reads_who_has_advisors_as_routing_does(comptoir: Comptoir) -> None:
+    await link_group(comptoir, GROUP, ARRAS_COUNTER)
+    await advisor(comptoir, 7001, "Dominique Martin", [DEPARTMENT_62])  # in private, no group
+    gone = await advisor(comptoir, 7002, "Alex Petit", [CRESS])
+    await comptoir.storage.accounts.disable(gone.email, comptoir.leads.clock())
+    await advisor(comptoir, 7003, "Sacha Roux", ["france-active"], role="staff")
+    await comptoir.accounts.add_person("lou@example.org", "Lou Blanc", "advisor", ["dla"])
+    async with comptoir.storage.conversations.chat("test:staffed") as session:
+        read = await session.staffed()
+    assert read == (await directory(comptoir.storage.accounts)).staffed()
+    assert read == {ARRAS_COUNTER, DEPARTMENT_62}
 
 
 @pytest.mark.parametrize(("when", "time_mentioned"), [("Le matin", True), ("Peu importe", False)])

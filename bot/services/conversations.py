@@ -15,7 +15,6 @@ from bot.core.effects import ExportData, FilePreApplication, ForgetData
 from bot.core.models import Language
 from bot.core.qualification import QualificationMemo, QualificationState
 from bot.core.routing import Assignment, assign
-from bot.services.cards import directory
 from bot.services.clock import Clock, context_at, utc_now
 from bot.services.desk import LEAD, LEAD_FORGOTTEN, RELAY_IN, lead_notice
 from bot.services.locks import KeyedLocks
@@ -78,12 +77,9 @@ class ConversationService:
             if not _command(inbound):  # an answer: let the question it answers arrive first
                 await self.courier.settled(key, SETTLE_SECONDS)
             try:
-                outcome = await self._handle(inbound, Outside())
+                outcome = await self._handle(inbound, None)
             except _MayRelay:  # rolled back: read the relay outside, then the turn again
-                outcome = await self._handle(inbound, Outside(relay=await self._relay(inbound)))
-            except _MayFile:  # rolled back: read who has advisors outside, then the turn again
-                staffed = frozenset((await directory(self.storage.accounts)).staffed())
-                outcome = await self._handle(inbound, Outside(staffed=staffed))
+                outcome = await self._handle(inbound, await self._relay(inbound))
         if outcome is None:
             return False
         if outcome.behind:  # older messages wait for this chat: the courier reads them in order
@@ -94,14 +90,12 @@ class ConversationService:
             self.eraser.request()  # out of the chat's transaction, now committed
         return True
 
-    async def _handle(self, inbound: Inbound, outside: Outside) -> Committed | None:
+    async def _handle(self, inbound: Inbound, relay: Relaying | None) -> Committed | None:
         """The turn in one transaction; None when the update was already processed.
 
-        What it reads out of its transaction is read when needed, then the turn is done again:
-        a text after the end may be for an advisor who wrote (`_MayRelay`), a filing names the
-        counter routing picks among those with advisors (`_MayFile`).
+        A text after the end of the conversation may be for an advisor who wrote: `relay` is
+        None until that was read (out of the transaction, which `_MayRelay` rolls back).
         """
-        relay = outside.relay
         content = self.content
         engine = content.engine
         now = self.clock()
@@ -137,11 +131,8 @@ class ConversationService:
             if outbound is not None and engine.about_to_work(state):
                 outbound.working(inbound.chat)
             turn = engine.advance(state, inbound, context_at(now))
-            files = any(isinstance(e, FilePreApplication) for e in turn.effects)
-            if files and outside.staffed is None:
-                raise _MayFile()
             forgotten = any(isinstance(e, ForgetData) for e in turn.effects)
-            replies = await self._effects(session, inbound, turn, now, outside.staffed)
+            replies = await self._effects(session, inbound, turn, now)
             if not forgotten:
                 # Without consent nothing is logged, even pseudonymously: it lives only as
                 # long as the conversation (erased at its end, or by the purge when left).
@@ -161,7 +152,6 @@ class ConversationService:
         inbound: Inbound,
         turn: Turn[QualificationMemo],
         now: dt.datetime,
-        staffed: frozenset[str] | None,
     ) -> list[Reply]:
         """Carry out the turn's effects in its transaction; the replies they complete."""
         replies = list(turn.replies)
@@ -169,10 +159,12 @@ class ConversationService:
         for effect in turn.effects:
             match effect:
                 case FilePreApplication():
+                    # Routed now, among the counters with advisors as this transaction reads
+                    # them: the citizen is told where it goes, and the lead goes there.
                     decided = assign(
                         content.catalog.matcher,
                         effect.filing.profile,
-                        staffed or (),
+                        await session.staffed(),
                         (),
                         content.advisors.routing,
                     )
@@ -261,14 +253,6 @@ class ConversationService:
 
 
 @dataclass(frozen=True, slots=True)
-class Outside:
-    """What a turn read out of its transaction: the relay after the end, who has advisors."""
-
-    relay: Relaying | None = None
-    staffed: frozenset[str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Relaying:
     """Whether an advisor writes with this citizen (their lead), and who."""
 
@@ -278,10 +262,6 @@ class Relaying:
 
 class _MayRelay(Exception):
     """A text after the end: the turn is rolled back to read the relay, then done again."""
-
-
-class _MayFile(Exception):
-    """A filing: the turn is rolled back to read who has advisors, then done again."""
 
 
 def _unkept(dialog: Dialog, state: State[QualificationMemo]) -> bool:

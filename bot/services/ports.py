@@ -151,6 +151,9 @@ class ChatSession(Protocol):
     async def file(self, filing: Filing, at: dt.datetime) -> PreApplication:
         """File a pre-application, or return the one already filed with the same key."""
 
+    async def staffed(self) -> frozenset[str]:
+        """The counters with someone to work their leads (as `Directory.staffed` says)."""
+
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""
 

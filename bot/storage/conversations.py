@@ -7,7 +7,17 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    CompoundSelect,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    union,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.conversation import Event
@@ -31,7 +41,10 @@ from bot.storage.records import conversation, filing_columns, pre_application
 from bot.storage.tables import (
     ConversationRow,
     EventRow,
+    GroupRow,
     OutboxRow,
+    PersonCounterRow,
+    PersonRow,
     PreApplicationRow,
     ProcessedUpdateRow,
     ReferenceCounterRow,
@@ -77,6 +90,18 @@ _LOCK_CONVERSATION = (
     select(ConversationRow.version)
     .where(ConversationRow.chat_key == bindparam("b_chat_key"))
     .with_for_update()
+)
+# The counters with someone to work their leads, as `Directory.staffed` says: a linked group,
+# or an active advisor with a linked Telegram account.
+_STAFFED: CompoundSelect[tuple[str]] = union(
+    select(GroupRow.counter_id).where(GroupRow.counter_id.is_not(None)),
+    select(PersonCounterRow.counter_id)
+    .join(PersonRow, PersonRow.id == PersonCounterRow.person_id)
+    .where(
+        PersonRow.disabled_at.is_(None),
+        PersonRow.telegram_user_id.is_not(None),
+        PersonRow.role == "advisor",
+    ),
 )
 PRE_APPLICATION_COLUMNS = (
     PreApplicationRow.reference,
@@ -214,6 +239,11 @@ class SqlChatSession:
             )
         )
         return PreApplication(filed, self._chat_key, filing, FILED, at.astimezone(dt.UTC))
+
+    async def staffed(self) -> frozenset[str]:
+        """The counters with someone to work their leads, read in this transaction."""
+        result = await self._connection.execute(_STAFFED)
+        return frozenset(str(row[0]) for row in result.all())
 
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""

@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from bot.core.dialog.render import optional_questions
 from bot.core.dialog.schema import (
     ASKING,
     MAX_BUTTON_BYTES,
@@ -16,7 +17,6 @@ from bot.core.dialog.schema import (
     Node,
     targets,
 )
-from bot.core.dialog.render import optional_questions
 from bot.core.knowledge import ContentError, Problem, parse_yaml, validate
 from bot.core.models import Text
 
@@ -76,7 +76,8 @@ def _steps(dialog: Dialog) -> Iterator[Finding]:
 
     Whichever branch is taken, the numbered steps come 1, 2, … in order, and a path that showed
     one reaches the last before its end; so do the self-assessment's questions (`marker`), in
-    the order the dialog first leads to them. Conditions are not evaluated: every branch counts as possible.
+    the order the dialog first leads to them. Conditions are not evaluated: every branch
+    counts as possible.
     """
     nodes = dialog.nodes
     total = max((n.step for n in nodes.values() if n.step), default=0)

@@ -128,6 +128,15 @@ class MemoryChatSession:
         self._filed.append(stored)
         return stored.record
 
+    async def staffed(self) -> frozenset[str]:
+        """The counters with someone to work their leads (a linked group or advisor)."""
+        db = self._db
+        counters = {g.counter_id for g in db.groups.values() if g.counter_id is not None}
+        for person in db.people.values():
+            if person.active and person.telegram_user_id is not None and person.role == "advisor":
+                counters.update(person.counters)
+        return frozenset(counters)
+
     async def enqueue(self, notices: Sequence[Notice], at: dt.datetime) -> list[QueuedNotice]:
         """Add messages to the outbox, delivered after commit; the rows as written, in order."""
         staged, written = stage_notices(self._db, notices, at)
