@@ -32,7 +32,7 @@ INTERNALS = (
 )
 
 
-async def _filed_in_lievin(comptoir: Comptoir) -> tuple[Citizen, str]:
+async def _filed_in_lievin(comptoir: Comptoir, routed: bool = True) -> tuple[Citizen, str]:
     await link_group(comptoir, -1001, ARRAS_COUNTER)
     citizen = Citizen(comptoir)
     await citizen.qualify(
@@ -45,7 +45,8 @@ async def _filed_in_lievin(comptoir: Comptoir) -> tuple[Citizen, str]:
     await citizen.results()
     await citizen.call_me_back("Camille", "camille@example.org", "Peu importe")
     said = await citizen.press("Confirmer")
-    await settle(comptoir)
+    if routed:
+        await settle(comptoir)
     return citizen, next(w.strip(".,") for w in said.split() if w.startswith("CPT-"))
 
 
@@ -78,6 +79,14 @@ async def test_my_data_is_a_summary_in_words_with_the_requests_and_how_long(
     ) in summary
     assert "effacées 12 mois après votre dernier message" in summary
     assert summary.endswith("Le détail complet est dans le fichier joint.")
+
+
+async def test_a_request_not_routed_yet_names_the_counter_the_citizen_was_told(
+    comptoir: Comptoir,
+) -> None:
+    citizen, reference = await _filed_in_lievin(comptoir, routed=False)
+    summary = (await _my_data(citizen)).text
+    assert f"• Demande {reference}, adressée à {ARRAS_COUNTER_NAME} : " in summary
 
 
 async def test_my_data_in_english_is_written_in_english(comptoir: Comptoir) -> None:

@@ -36,5 +36,5 @@ class Filing(Record):
     contact: Contact
     consent_at: dt.datetime
     consent_version: str
-    counter_id: str | None
+    counter_id: str | None  # where the filing turn said it goes (None: the staff)
     campaign: str | None = None

@@ -168,7 +168,8 @@ class ConversationService:
                         (),
                         content.advisors.routing,
                     )
-                    filed = await session.file(effect.filing, now)
+                    filing = effect.filing.model_copy(update={"counter_id": decided.counter_id})
+                    filed = await session.file(filing, now)
                     notice = lead_notice(LEAD, filed.reference, decided=decided)
                     await session.enqueue([notice], now)
                     counter = self._receiver(decided, turn.state.language)

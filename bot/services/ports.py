@@ -46,7 +46,8 @@ class PreApplication:
     filing: Filing
     status: str
     created_at: dt.datetime
-    counter_id: str | None = None  # where the lead is now (None: the staff queue, or not yet)
+    # Where the lead is (None: the staff queue); before it is routed, where its filing said.
+    counter_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

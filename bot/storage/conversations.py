@@ -119,6 +119,7 @@ PRE_APPLICATION_COLUMNS = (
     PreApplicationRow.status,
     PreApplicationRow.created_at,
     PreApplicationRow.assigned_counter_id,
+    PreApplicationRow.assigned_at,
 )
 
 
@@ -238,7 +239,8 @@ class SqlChatSession:
                 **filing_columns(filing),
             )
         )
-        return PreApplication(filed, self._chat_key, filing, FILED, at.astimezone(dt.UTC))
+        created = at.astimezone(dt.UTC)
+        return PreApplication(filed, self._chat_key, filing, FILED, created, filing.counter_id)
 
     async def staffed(self) -> frozenset[str]:
         """The counters with someone to work their leads, read in this transaction."""

@@ -39,7 +39,6 @@ LEAD_COLUMNS = (
     PreApplicationRow.status_at,
     PreApplicationRow.version,
     PreApplicationRow.assignment_reason,
-    PreApplicationRow.assigned_at,
     PreApplicationRow.taken_by,
     PreApplicationRow.relay_open,
     PreApplicationRow.citizen_told,

@@ -65,7 +65,7 @@ def pre_application(row: Any) -> PreApplication:
         filing=filing,
         status=row.status,
         created_at=row.created_at,
-        counter_id=row.assigned_counter_id,
+        counter_id=row.assigned_counter_id if row.assigned_at is not None else row.counter_id,
     )
 
 

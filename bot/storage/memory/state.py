@@ -45,7 +45,7 @@ class StoredLead:
             lead.filing,
             lead.status,
             lead.created_at,
-            lead.counter_id,
+            lead.counter_id if lead.assigned_at is not None else lead.filing.counter_id,
         )
 
 
