@@ -94,6 +94,7 @@ async def test_my_data_in_english_is_written_in_english(comptoir: Comptoir) -> N
     await citizen.send("/langue")
     reply = await _my_data(citizen)
     assert reply.text.startswith("Here is what Comptoir keeps about you:\nYour answers:\n")
+    assert "• Town: Liévin (62)" in reply.text
     assert f"• Request {reference}, sent to {ARRAS_COUNTER_NAME}: received, waiting" in reply.text
     assert reply.document is not None
     document = json.loads(reply.document)["Your data stored by Comptoir"]

@@ -68,7 +68,10 @@ def export_summary(data: PersonalData, content: Content, retention: Retention) -
     answers = _readable(content, state.answers, language) if state is not None else {}
     if answers:
         lines.append(texts.summary_answers.get(language))
-        lines += [f"• {label} : {_short(value)}" for label, value in answers.items()]
+        lines += [
+            texts.summary_answer.format(language, label=label, value=_short(value))
+            for label, value in answers.items()
+        ]
     for record in data.pre_applications:
         lines.append(
             texts.summary_request.format(

@@ -181,6 +181,7 @@ class ExportTexts(Record):
     language_value: Text
     statuses: dict[str, Text]  # a lead's status as the citizen reads it, by status value
     summary_answers: Text  # the summary's heading of the answers (data_export opens it)
+    summary_answer: Text  # {label} {value}
     summary_request: Text  # {reference} {counter} {status}
     summary_file: Text
 
