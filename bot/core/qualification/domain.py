@@ -109,6 +109,12 @@ class Qualification:
             return messages.assessment(levels, knowledge.markers, self.dialog.texts, state.language)
         return messages.results(state.memo.results, self.dialog.texts, state.language)
 
+    def aside(
+        self, request: str | None, text: str | None, state: QualificationState, context: Context
+    ) -> list[Reply] | None:
+        """Nothing is answered aside yet."""
+        return None
+
     # -- what the answers say ---------------------------------------------------------------
 
     def profile(self, state: QualificationState) -> Profile | None:
