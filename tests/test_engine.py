@@ -111,7 +111,7 @@ def _rename_carrier_with_accents(data: dict[str, Any]) -> None:
         (lambda d: d["nodes"]["idea"].update(next="nowhere"), "nœud cible inconnu « nowhere »"),
         (lambda d: d["nodes"].update(orphan={"kind": "end", "text": {"fr": "a", "en": "b"}}),
          "nœud inatteignable"),
-        (lambda d: d["nodes"]["goodbye"].update(kind="say", next="goodbye"), "impasse"),
+        (lambda d: d["nodes"]["goodbye"].update(kind="say", next="goodbye", menu=[]), "impasse"),
         (lambda d: d["nodes"]["idea"]["text"].pop("en"), "text.en: champ obligatoire manquant"),
         (lambda d: d["nodes"]["idea"]["text"].update(fr="x" * 5000), "plus de 4096 caractères"),
         (_rename_carrier_with_accents, "donnée de bouton trop longue"),

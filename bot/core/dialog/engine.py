@@ -8,13 +8,14 @@ from bot.core.dialog.render import ASIDE, EDIT, OK, SEPARATOR
 from bot.core.dialog.schema import ASKING, CommandAction, Dialog, Node, targets
 from bot.core.dialog.state import JsonObject, MemoT, Pending, State, load_state
 from bot.core.dialog.turn import Domain, Turn, TurnBuilder
-from bot.core.dialog.walk import Walker
+from bot.core.dialog.walk import MENU_NODE, Walker
+from bot.core.dialog.words import Choice, Chooser
 from bot.core.effects import ExportData, ForgetData
 from bot.core.geo import fold
 from bot.core.parsing import clean_text
 
 FORGET_NODE = "_forget"  # the node id in the buttons of the /oublier confirmation
-MAX_TEXT = 4000
+MAX_TEXT = 20_000  # what is read of one message at most; each question has its own limit
 
 
 class Engine(Walker[MemoT]):
@@ -71,7 +72,7 @@ class Engine(Walker[MemoT]):
         """
         if inbound.button is not None:
             node = inbound.button.partition(SEPARATOR)[0]
-            return node not in (state.node, FORGET_NODE, ASIDE)
+            return node not in (state.node, FORGET_NODE, ASIDE, MENU_NODE)
         return not (inbound.text or "").lstrip().startswith("/")
 
     # -- entry point ------------------------------------------------------------------------
@@ -108,13 +109,25 @@ class Engine(Walker[MemoT]):
                 self._invalid(out, "invalid_non_text")
         elif text is None:
             self._invalid(out, "invalid_non_text")
+        elif state.pending.forget:  # « oui » or « non » to « effacer vos données ? »
+            self._forget_typed(out, text[:MAX_TEXT], context)
         else:
-            aside = self.domain.aside(None, text[:MAX_TEXT], state, context)
-            if aside is not None:
-                out.replies.extend(aside)
-            else:
-                self._answer(out, self.dialog.nodes[state.node], None, text[:MAX_TEXT], context)
+            self._typed(out, text[:MAX_TEXT], context)
         return out.turn()
+
+    def _typed(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
+        aside = self.domain.aside(None, text, out.state, context)
+        if aside is not None:
+            out.replies.extend(aside)
+        else:
+            self._answer(out, self.dialog.nodes[out.state.node], None, text, context)
+
+    def _forget_typed(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
+        """A typed answer to the erasure question; anything else than yes or no cancels it."""
+        answer = self.reader.yes_or_no(text)
+        self._button(out, f"{FORGET_NODE}{SEPARATOR}{answer or 'no'}", context)
+        if answer is None:  # the citizen moved on: their text answers the question on screen
+            self._typed(out, text, context)
 
     # -- versions, commands, start ----------------------------------------------------------
 
@@ -133,8 +146,12 @@ class Engine(Walker[MemoT]):
             out.say(self.render.text("resumed_after_update", state))
 
     def _command(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
-        state = out.state
         action = self._commands.get(fold(text.split()[0].lstrip("/").split("@")[0]), "help")
+        self._run(out, action, context)
+
+    def _run(self, out: TurnBuilder[MemoT], action: CommandAction, context: Context) -> None:
+        """Do what a command (or a menu button) asks."""
+        state = out.state
         if action == "start":
             if state.started:
                 self._ask(out, state.node)
@@ -146,6 +163,8 @@ class Engine(Walker[MemoT]):
             out.state = fresh
             out.say(self.render.text("restarted", fresh))
             self._start(out, context)
+        elif action == "new":
+            self._new_project(out, context)
         elif action == "back":
             self._back(out)
         elif action == "language":
@@ -187,6 +206,16 @@ class Engine(Walker[MemoT]):
                 self._reask(out)
             out.replies.extend(aside or ())
             return
+        if node_id == MENU_NODE:
+            node = self.dialog.nodes.get(state.node)
+            actions = [item.action for item in node.menu] if node is not None else []
+            chosen = next((action for action in actions if action == value), None)
+            if chosen is not None:
+                self._run(out, chosen, context)
+            else:
+                out.say(self.render.text("stale_button", state))
+                self._reask(out)
+            return
         if data == state.last_button:
             return  # a double tap: the first one was answered
         if node_id != state.node or node_id not in self.dialog.nodes:
@@ -211,6 +240,8 @@ class Engine(Walker[MemoT]):
             if button is None and text:  # « Confirmer » typed: the button it names
                 button = self.reader.recap_button(out.state, text)
             self._answer_recap(out, node, button, context)
+        elif node.kind == "end" and node.menu:
+            self._menu(out, node, text, context)
         elif node.kind not in ASKING:  # an end node, or a node that does not ask: show where
             self._ask(out, out.state.node)
         else:
@@ -227,9 +258,11 @@ class Engine(Walker[MemoT]):
                 self._accept(out, node, value, context)
             case Rejected(reason=reason, max=maximum):
                 self._invalid(out, reason, max=maximum)
-            case Toggled(selection=selection):
+            case Toggled(selection=selection, said=said):
                 state.pending = state.pending.model_copy(update={"selection": selection})
-                out.replies.append(self.render.question(node, state, replaces_keyboard=True))
+                if said:
+                    out.say(said)
+                out.replies.append(self.render.question(node, state, replaces_keyboard=not said))
             case Offered(prompt=prompt, candidates=candidates, buttons=buttons):
                 state.pending = state.pending.model_copy(update={"candidates": candidates})
                 out.say(prompt, buttons=buttons)
@@ -257,3 +290,41 @@ class Engine(Walker[MemoT]):
                 self._ask(out, target)
                 return
         self._invalid(out, "invalid_choice")
+
+    # -- after the end ----------------------------------------------------------------------
+
+    def _menu(
+        self, out: TurnBuilder[MemoT], node: Node, text: str | None, context: Context
+    ) -> None:
+        """A message after an end: the menu's choice it names, or the menu itself."""
+        chooser = Chooser(
+            Choice(item.action, (item.label.fr, item.label.en, *item.synonyms))
+            for item in node.menu
+        )
+        picked = next((i.action for i in node.menu if i.action == chooser.pick(text or "")), None)
+        if picked is not None:
+            self._run(out, picked, context)
+        else:
+            self._ask(out, out.state.node)
+
+    def _new_project(self, out: TurnBuilder[MemoT], context: Context) -> None:
+        """Another project from the same citizen: a fresh start that keeps their consent."""
+        old = out.state
+        consent = self.dialog.consent
+        fresh = self.new_state(old.language)
+        fresh.campaign = old.campaign
+        out.state = fresh
+        out.say(self.render.text("restarted", fresh))
+        if consent is None or old.answers.get(consent.key) != consent.value:
+            self._start(out, context)
+            return
+        fresh.started, fresh.started_at = True, context.now
+        fresh.answers[consent.key] = consent.value
+        fresh.consent_at = old.consent_at
+        asking = self.dialog.asking(consent.key)
+        node = self.dialog.nodes[asking] if asking is not None else None
+        if node is None:
+            self._start(out, context)
+            return
+        fresh.path.append(asking or "")
+        self._enter(out, self._next(node, consent.value, fresh.answers), context)

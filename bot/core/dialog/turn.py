@@ -88,6 +88,9 @@ class Domain(Protocol[MemoT]):
     def act(self, action: str, turn: TurnBuilder[MemoT], context: Context) -> None:
         """Run an action node's action."""
 
+    def recognise(self, source: str, text: str) -> tuple[str, ...]:
+        """Options of `source` a typed text names in its own words (« seniors »: a theme)."""
+
     def show(self, block: str, state: State[MemoT]) -> list[Reply]:
         """The messages of a `say` node's `show` block."""
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Generic
 
-from bot.core.conversation import Context, Event
+from bot.core.conversation import Button, Context, Event
 from bot.core.dialog.answers import Reader
-from bot.core.dialog.render import Renderer
+from bot.core.dialog.render import SEPARATOR, Renderer
 from bot.core.dialog.schema import ASKING, Dialog, Node
 from bot.core.dialog.state import AnswerValue, MemoT, Pending, State
 from bot.core.dialog.turn import Domain, TurnBuilder
 from bot.core.models import Language
+
+MENU_NODE = "_menu"  # `_menu|<action>`: a button of an end's menu, running a command
 
 
 class Walker(Generic[MemoT]):
@@ -139,7 +141,8 @@ class Walker(Generic[MemoT]):
         if node is None:
             state.node = self.dialog.start
             node = self.dialog.nodes[state.node]
-        if node.kind == "multi" and state.pending.selection is None:
+        first = state.pending.selection is None  # not a question asked again after a slip
+        if node.kind == "multi" and first:
             previous = state.answers.get(node.key or "")
             chosen = (
                 previous if isinstance(previous, list) else self.domain.preselected(node, state)
@@ -148,6 +151,14 @@ class Walker(Generic[MemoT]):
         if node.kind == "recap":
             out.replies.append(self.render.recap(state))
             return
+        if node.kind == "end" and node.menu:  # said once: afterwards, what can be done next
+            label = self.render.label
+            buttons = tuple(
+                (Button(label(item.label, state), f"{MENU_NODE}{SEPARATOR}{item.action}"),)
+                for item in node.menu
+            )
+            out.say(self.render.text("menu_prompt", state), buttons=buttons)
+            return
         if node.kind == "end":
             if node.text is not None:
                 out.say(self.render.label(node.text, state))
@@ -155,7 +166,7 @@ class Walker(Generic[MemoT]):
         if node.kind not in ASKING:
             out.say(self.render.label(node.text, state) or self.render.text("help", state))
             return
-        intro = self.domain.intro(node, state, self.dialog)
+        intro = self.domain.intro(node, state, self.dialog) if first else None
         if intro:
             out.say(intro)
         out.replies.append(self.render.question(node, state))

@@ -109,6 +109,12 @@ class Qualification:
             return messages.assessment(levels, knowledge.markers, self.dialog.texts, state.language)
         return messages.results(state.memo.results, self.dialog.texts, state.language)
 
+    def recognise(self, source: str, text: str) -> tuple[str, ...]:
+        """Themes a typed text names by their keywords (« seniors », « potager »)."""
+        if source != THEMES:
+            return ()
+        return tuple(t.slug for t in self.catalog.themes.detect(text, 3) if t.score >= 1.0)
+
     def aside(
         self, request: str | None, text: str | None, state: QualificationState, context: Context
     ) -> list[Reply] | None:
