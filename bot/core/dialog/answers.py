@@ -118,20 +118,25 @@ class Reader(Generic[MemoT]):
         """« yes », « no » or None for a typed answer to a yes/no question or confirmation."""
         return self._yes_no.pick(text)
 
-    def chooser(self, node: Node) -> Chooser:
-        """The options of a choice question with every name they may be typed as."""
+    def chooser(self, node: Node, done: bool = False) -> Chooser:
+        """The options of a question with every name they may be typed as (and « Valider »)."""
         labels = {language: dict(self.render.options(node, language)) for language in ("fr", "en")}
         synonyms = {o.value: o.synonyms for o in node.options}
+        validate = self.render.dialog.texts.validate_button
+        finish = Choice(OK, (validate.fr, validate.en, *self.words.done, *self.words.yes))
         return Chooser(
-            Choice(
-                value,
-                (
-                    *names_of(label, labels["en"].get(value, label)),
-                    *synonyms.get(value, ()),
-                    *((value,) if not value.isdigit() else ()),
-                ),
-            )
-            for value, label in labels["fr"].items()
+            *(
+                Choice(
+                    value,
+                    (
+                        *names_of(label, labels["en"].get(value, label)),
+                        *synonyms.get(value, ()),
+                        *((value,) if not value.isdigit() else ()),
+                    ),
+                )
+                for value, label in labels["fr"].items()
+            ),
+            *((finish,) if done else ()),
         )
 
     def recap_button(self, state: State[MemoT], text: str) -> str | None:
@@ -203,11 +208,11 @@ class Reader(Generic[MemoT]):
                 return Rejected("invalid_choice")
             return Accepted(selection) if selection else Rejected("multi_empty")
         typed = text or ""
-        if said(typed, self.words.done) or said(typed, self.words.yes):
-            return Accepted(selection) if selection else Rejected("multi_empty")
-        chooser = self.chooser(node)
-        if fold(typed).isdigit():  # a number works like its button
+        chooser = self.chooser(node, done=True)
+        if fold(typed).isdigit():  # a number works like its button (« Valider » comes last)
             number = chooser.pick(typed)
+            if number == OK:
+                return Accepted(selection) if selection else Rejected("multi_empty")
             if number is not None:
                 return Toggled(tuple(v for v in values if (v in selection) != (v == number)))
         added: list[str] = []
@@ -219,6 +224,10 @@ class Reader(Generic[MemoT]):
             read = [(False, [whole])] if whole is not None else read
         for removing, found in read:
             (removed if removing else added).extend(found)
+        done = OK in added
+        added = [v for v in added if v != OK]
+        if done and not removed and not set(added) - set(selection):  # « ok », « c'est bon »
+            return Accepted(selection) if selection else Rejected("multi_empty")
         if not added and not removed:
             return Rejected("invalid_multi")
         chosen = [v for v in values if (v in selection or v in added) and v not in removed]

@@ -2,9 +2,9 @@
 
 Typed answers are compared folded (case, accents and punctuation ignored), in this order: the
 number of the answer; the whole text equal to one of an answer's names; a name said within a
-longer sentence (« le matin svp », « ça prend forme, on a rencontré la mairie »), the longest one
-winning; the text said within a longer name (« bien vieillir »); then typos, word group by word
-group. Two different answers named equally well is no answer: the question is asked again.
+longer sentence (« le matin svp », « ça prend forme, on a rencontré la mairie »), a name nested in
+a longer one giving way; the text said within a longer name (« bien vieillir »); then typos, word
+group by word group. Two different answers named is no answer: the question is asked again.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ def names_of(*labels: str) -> tuple[str, ...]:
 class Chooser:
     """Reads a typed answer against the answers offered; build one per question shown."""
 
-    def __init__(self, choices: Iterable[Choice]) -> None:
-        self.choices = tuple(choices)
+    def __init__(self, *choices: Choice | Iterable[Choice]) -> None:
+        self.choices = tuple(
+            one for group in choices for one in ((group,) if isinstance(group, Choice) else group)
+        )
         self._names: list[tuple[str, str]] = []  # (folded name, value), each pair once
         seen: set[tuple[str, str]] = set()
         for choice in self.choices:
@@ -68,31 +70,49 @@ class Chooser:
         if folded.isdigit():
             number = int(folded)
             return self.choices[number - 1].value if 1 <= number <= len(self.choices) else None
-        exact = {value for name, value in self._names if name == folded}
-        if exact:
-            return _one(exact)
-        return self._within(folded) or self._inside(folded) or self._typo(folded)
+        for stage in (self._exact, self._within, self._inside, self._typo):
+            named = stage(folded)
+            if named:  # the first way of naming that finds anything decides, even « two »
+                return _one(named)
+        return None
 
-    def _within(self, folded: str) -> str | None:
-        """A name said within the sentence, as whole words; the longest name wins."""
+    def _exact(self, folded: str) -> set[str]:
+        """The whole text is one of the names."""
+        return {value for name, value in self._names if name == folded}
+
+    def _within(self, folded: str) -> set[str]:
+        """Names said within the sentence, as whole words: one answer, once nested ones go.
+
+        A name inside a longer name of another answer said there does not count (« aide » in
+        « aide financière »); two answers named apart (« le matin ou le soir ») are no answer.
+        """
         padded = f" {folded} "
-        best: dict[str, int] = {}
+        spans: list[tuple[int, int, str]] = []
         for name, value in self._names:
-            if len(name.replace(" ", "")) >= MIN_NAME and f" {name} " in padded:
-                best[value] = max(best.get(value, 0), len(name))
-        return _longest(best)
+            if len(name.replace(" ", "")) < MIN_NAME:
+                continue
+            start = padded.find(f" {name} ")
+            while start >= 0:
+                spans.append((start, start + len(name) + 2, value))
+                start = padded.find(f" {name} ", start + 1)
+        return {
+            value
+            for start, end, value in spans
+            if not any(s <= start and end <= e and v != value and e - s > end - start
+                       for s, e, v in spans)
+        }  # fmt: skip
 
-    def _inside(self, folded: str) -> str | None:
+    def _inside(self, folded: str) -> set[str]:
         """The sentence said within a longer name, as whole words (« bien vieillir »)."""
         if len(folded.replace(" ", "")) < MIN_INSIDE:
-            return None
+            return set()
         padded = f" {folded} "
-        return _one({value for name, value in self._names if padded in f" {name} "})
+        return {value for name, value in self._names if padded in f" {name} "}
 
-    def _typo(self, folded: str) -> str | None:
+    def _typo(self, folded: str) -> set[str]:
         """A name typed with a slip, compared with word groups of the same length."""
         if len(folded) < MIN_TYPO:
-            return None
+            return set()
         words = folded.split()
         scores: dict[str, float] = {}
         for name, value in self._names:
@@ -103,21 +123,12 @@ class Chooser:
             score = max(fuzz.ratio(window, name) for window in windows)
             if score >= TYPO_SCORE:
                 scores[value] = max(scores.get(value, 0.0), score)
-        if not scores:
-            return None
-        top = max(scores.values())
-        return _one({value for value, score in scores.items() if score >= top - 2})
+        top = max(scores.values(), default=0.0)
+        return {value for value, score in scores.items() if score >= top - 2}
 
 
 def _one(values: set[str]) -> str | None:
     return next(iter(values)) if len(values) == 1 else None
-
-
-def _longest(lengths: dict[str, int]) -> str | None:
-    if not lengths:
-        return None
-    top = max(lengths.values())
-    return _one({value for value, length in lengths.items() if length == top})
 
 
 def said(text: str, words: Sequence[str]) -> bool:
