@@ -62,7 +62,12 @@ def test_a_short_name_of_two_cities_asks_which_largest_first_former_names_last(
 
 
 def test_an_official_name_beats_the_short_name_of_smaller_communes(catalog: Catalog) -> None:
-    for query, insee in (("Saint-Étienne", "42218"), ("Arras", "62041"), ("Vannes", "56260")):
+    for query, insee in (
+        ("Saint-Étienne", "42218"),
+        ("Arras", "62041"),
+        ("Vannes", "56260"),
+        ("Provins", "77379"),
+    ):
         resolution = catalog.resolver.resolve(query)
         assert resolution.status == "found" and _codes(resolution) == [insee]
         assert resolution.candidates[0].score >= ACCEPTED

@@ -93,14 +93,19 @@ def rank_names(hits: list[Hit]) -> list[Candidate]:
 
     Every official homonym is kept. An everyday short name is kept only when its commune is
     more populous than every official homonym (« Charleville » offers Charleville-Mézières,
-    « Saint-Étienne » does not offer Saint-Étienne-du-Rouvray); a spelling variant only when
-    its commune is comparably large. Living communes come largest first; former names follow.
+    « Saint-Étienne » does not offer Saint-Étienne-du-Rouvray); a spelling variant too, and
+    only when its commune is comparably large (« Chalon » offers Châlons-en-Champagne,
+    « Provins » does not offer Provin). Living communes come largest first; former names follow.
     """
     official = [h for h in hits if h.tier == Tier.OFFICIAL]
     biggest = max((h.population for h in official), default=-1)
     living = official + [h for h in hits if h.tier == Tier.SHORT and h.population > biggest]
     top = max((h.population for h in living), default=0)
-    living += [h for h in hits if h.tier == Tier.NEAR and h.population * VARIANT_SHARE >= top]
+    living += [
+        h
+        for h in hits
+        if h.tier == Tier.NEAR and h.population > biggest and h.population * VARIANT_SHARE >= top
+    ]
     living.sort(key=lambda h: -h.population)
     former = sorted((h for h in hits if h.tier == Tier.FORMER), key=lambda h: -h.population)
     ranked = [h.candidate for h in _listed(_unique(living + former))]
