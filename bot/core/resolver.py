@@ -101,6 +101,7 @@ class Resolver:
         self._keys_by_length: dict[int, list[str]] = defaultdict(list)
         for key in self._by_key:
             self._keys_by_length[len(key)].append(key)
+        self._pools: dict[tuple[int, int], list[str]] = {}
 
     def _index(self, commune: Commune) -> None:
         self._by_code[commune.insee] = commune
@@ -198,7 +199,7 @@ class Resolver:
     def _hits(self, key: str) -> list[Hit]:
         """The communes a key names exactly, and those it names but for a final « s »."""
         hits = [
-            Hit(Candidate(self.table.communes[insee], score, matched), tier, 0.0)
+            Hit(Candidate(self.table.communes[insee], score, matched), tier)
             for insee, (score, matched, tier) in self._by_key.get(key, {}).items()
         ]
         variant = key[:-1] if key.endswith("s") else key + "s"
@@ -206,8 +207,9 @@ class Resolver:
             return hits  # a variant alone is a typo, weighed with the others
         for insee, (_, _, tier) in self._by_key[variant].items():
             if tier != Tier.FORMER:  # « Chalons »: Chalon-sur-Saône as well as Châlons
-                candidate = Candidate(self.table.communes[insee], SCORE_VARIANT, variant)
-                hits.append(Hit(candidate, Tier.NEAR, 0.0))
+                matched = f"orthographe proche : {variant}"
+                candidate = Candidate(self.table.communes[insee], SCORE_VARIANT, matched)
+                hits.append(Hit(candidate, Tier.NEAR, edits=1))
         return hits
 
     def _resolve_qualified(self, query: str, tokens: list[str]) -> Resolution:
@@ -242,7 +244,7 @@ class Resolver:
             if postcode and not narrowed:  # « Lyon 69003 »: the postcode names an arrondissement
                 cities = {h.candidate.commune.insee for h in hits}
                 narrowed = [
-                    Hit(Candidate(c, SCORE_NAME, "arrondissement"), Tier.OFFICIAL, 0.0)
+                    Hit(Candidate(c, SCORE_NAME, "arrondissement"), Tier.OFFICIAL)
                     for c in self._by_postcode.get(postcode, ())
                     if c.parent in cities
                 ]
@@ -265,19 +267,13 @@ class Resolver:
         arrondissement = self._resolve_arrondissement(name[:2]) if len(name) > 2 else None
         if arrondissement is not None:  # « Paris 15e Vaugirard »
             found = Candidate(arrondissement, SCORE_EXTRA_WORDS, "arrondissement")
-            return [Hit(found, Tier.OFFICIAL, 0.0)], rank_names
+            return [Hit(found, Tier.OFFICIAL)], rank_names
         for width in range(len(name) - 1, 0, -1):  # « Toulouse Empalot », « Arras centre »
             key = "".join(name[:width])
             hits = self._hits(key) if len(key) >= MIN_PREFIX else []
             hits = [h for h in hits if h.population >= MIN_TOWN]
             if hits:
-                extra = f"nom suivi d'autres mots : {' '.join(name[width:])}"
-                return [
-                    replace(h, candidate=replace(
-                        h.candidate, score=round(h.candidate.score * SCORE_EXTRA_WORDS, 3),
-                        matched=extra))
-                    for h in hits
-                ], rank_names  # fmt: skip
+                return [_followed(h, name[width:]) for h in hits], rank_names
         return [], rank_names
 
     def _fuzzy(self, key: str) -> list[Hit]:
@@ -290,43 +286,44 @@ class Resolver:
         if len(key) < 4 or key.isdigit():
             return []
         limit = 1 if len(key) < 6 else 2
-        pool = [
-            k
-            for length in range(len(key) - limit, len(key) + limit + 1)
-            for k in self._keys_by_length.get(length, ())
-        ]
+        pool = self._pools.get((len(key), limit))
+        if pool is None:  # the keys of nearby lengths, gathered once per length
+            lengths = range(len(key) - limit, len(key) + limit + 1)
+            pool = [k for length in lengths for k in self._keys_by_length.get(length, ())]
+            self._pools[(len(key), limit)] = pool
         matches = process.extract(key, pool, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not matches:
             return []
-        weighed: list[tuple[Hit, int]] = []
-        for match, distance, _ in matches:
-            entries = self._by_key[match]
-            official = max(
-                (
-                    self.table.communes[i].population
-                    for i, e in entries.items()
-                    if e[2] == Tier.OFFICIAL
-                ),
-                default=-1,
-            )
-            for insee, (score, _, tier) in entries.items():
-                commune = self.table.communes[insee]
-                if tier == Tier.SHORT and commune.population <= official:
-                    continue  # as for exact names: « Montauban », not Montauban-de-Bretagne
-                weight = max(commune.population, 1) / TYPO_PENALTY**distance
-                if weight < 1 and distance > 1:
-                    continue
-                if tier == Tier.FORMER:  # a former name never outranks a living one
-                    weight /= TYPO_PENALTY
-                score = round(score * (1 - distance / (len(key) + 2)), 3)
-                found = Candidate(commune, score, f"orthographe proche : {match}")
-                weighed.append((Hit(found, Tier.NEAR, weight, distance), distance))
-        heaviest = max((h.weight for h, _ in weighed), default=0.0)
-        plausible = [(h, d) for h, d in weighed if h.weight * DOMINANT >= heaviest]
-        nearest = min((d for _, d in plausible), default=0)
-        if len({h.candidate.matched for h, d in plausible if d == nearest}) > MAX_FUZZY_NAMES:
+        hits = [hit for match, edits, _ in matches for hit in self._typos(match, edits, len(key))]
+        heaviest = max((h.weight for h in hits), default=0.0)
+        plausible = [h for h in hits if h.weight * DOMINANT >= heaviest]
+        nearest = min((h.edits for h in plausible), default=0)
+        if len({h.candidate.matched for h in plausible if h.edits == nearest}) > MAX_FUZZY_NAMES:
             return []  # too many look-alikes: the text is probably not a commune name at all
-        return [h for h, _ in weighed]
+        return hits
+
+    def _typos(self, match: str, edits: int, length: int) -> list[Hit]:
+        """The communes of a key `edits` away from what was typed, weighed by population."""
+        entries = self._by_key[match]
+        communes = self.table.communes
+        official = max(
+            (communes[i].population for i, e in entries.items() if e[2] == Tier.OFFICIAL),
+            default=-1,
+        )
+        hits = []
+        for insee, (score, _, tier) in entries.items():
+            commune = communes[insee]
+            if tier == Tier.SHORT and commune.population <= official:
+                continue  # as for exact names: « Montauban », not Montauban-de-Bretagne
+            weight = max(commune.population, 1) / TYPO_PENALTY**edits
+            if weight < 1 and edits > 1:
+                continue
+            if tier == Tier.FORMER:  # a former name never outranks a living one
+                weight /= TYPO_PENALTY
+            score = round(score * (1 - edits / (length + 2)), 3)
+            found = Candidate(commune, score, f"orthographe proche : {match}")
+            hits.append(Hit(found, Tier.NEAR, weight, edits))
+        return hits
 
     def nearest(self, lat: float, lon: float) -> tuple[Commune, float] | None:
         """The commune whose centre is nearest to a position, within 30 km, with the distance."""
@@ -348,6 +345,13 @@ class Resolver:
         if best is None or best[1] > NEAREST_MAX_KM:
             return None
         return best
+
+
+def _followed(hit: Hit, words: list[str]) -> Hit:
+    """A hit on the first words of the text: the rest is a neighbourhood, to confirm."""
+    score = round(hit.candidate.score * SCORE_EXTRA_WORDS, 3)
+    matched = f"nom suivi d'autres mots : {' '.join(words)}"
+    return replace(hit, candidate=replace(hit.candidate, score=score, matched=matched))
 
 
 def _ordinal(token: str) -> int | None:
