@@ -1,4 +1,4 @@
-"""What a citizen is asked to check concerns their carrier; near misses are changes that make sense."""
+"""What a citizen is asked to check concerns their carrier; near misses make sense to them."""
 
 from __future__ import annotations
 

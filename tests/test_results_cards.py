@@ -137,7 +137,7 @@ async def test_an_association_is_never_told_an_individual_could_carry_it(
 
 
 async def test_no_result_is_one_clear_message_then_who_to_talk_to(content: Content) -> None:
-    citizen, said = await _results(
+    _, said = await _results(
         content,
         "Un festival de musique",
         "Metz",

@@ -33,8 +33,9 @@ class TelegramOutbound:
     """Delivers replies to private chats; remembers which message of a chat shows buttons.
 
     A keyboard already answered is removed before the next reply, so only the current question
-    can be pressed; a lasting reply's keyboard (« Détails ») is never tracked, so it stays. If a send is repeated (its answer was lost, then retried), two copies of a
-    question may show buttons: either copy answers it once, and the other then gets « ce bouton
+    can be pressed; a lasting reply's keyboard (« Détails ») is never tracked, so it stays.
+    If a send is repeated (its answer was lost, then retried), two copies of a question may
+    show buttons: either copy answers it once, and the other then gets « ce bouton
     n'est plus actif »: buttons carry the question they answer.
     """
 
