@@ -74,6 +74,7 @@ class Phrases(Record):
 class ResultTexts(Record):
     """How the chat shows results beyond the dialog's `results_*` texts: details, verdicts."""
 
+    card_expenses: Text  # {expenses}: what the scheme pays for, on its card
     details_button: Text  # {number}; a label that can also be typed (« Détails 2 »)
     details_keywords: tuple[str, ...] = Field(min_length=1)  # typed « détails 2 », folded
     details_title: Text  # {number} {name}

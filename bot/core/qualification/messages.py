@@ -50,7 +50,7 @@ def results(
         label = words.details_button.format(language, number=number)
         button = Button(label, details_data(scheme, number))
         replies.append(
-            Reply(card(scheme, number, texts, language), buttons=((button,),), lasting=True)
+            Reply(card(scheme, number, texts, words, language), buttons=((button,),), lasting=True)
         )
     near = snapshot.near_misses[:MAX_SCHEMES]
     if near:
@@ -70,9 +70,15 @@ def results(
     return replies
 
 
-def card(scheme: SchemeView, number: int, texts: Texts, language: Language) -> str:
+def card(
+    scheme: SchemeView, number: int, texts: Texts, words: ResultTexts, language: Language
+) -> str:
     """A scheme's compact card: what it is, why it fits, what to check, how much, when, link."""
     details = {c.name: c.detail for c in scheme.criteria}
+    amount = details.get("amount", "")
+    if scheme.expenses:
+        paid = words.card_expenses.format(language, expenses=" ; ".join(scheme.expenses))
+        amount = f"{amount}\n{paid}"
     checks = "".join(
         texts.results_check.format(language, check=check) + "\n"
         for check in scheme.checks[:MAX_CHECKS]
@@ -84,7 +90,7 @@ def card(scheme: SchemeView, number: int, texts: Texts, language: Language) -> s
         funder=scheme.funder,
         summary=_first_sentence(scheme.summary or ""),
         reason=scheme.reason,
-        amount=details.get("amount", ""),
+        amount=amount,
         calendar=details.get("calendar", ""),
         checks=checks,
         url=scheme.url,
