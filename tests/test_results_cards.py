@@ -208,3 +208,26 @@ async def test_on_telegram_details_buttons_last_after_later_questions(tmp_path: 
         assert data.startswith(ASIDE) and "Budget citoyen" in (card.text or "")
         assert stack.fake.violations == []
         assert stack.fake.unanswered_callbacks() == []
+
+
+async def test_an_english_speaker_reads_cards_and_details_in_english(content: Content) -> None:
+    citizen = _citizen(content)
+    await citizen.send("/start")
+    await citizen.send("/langue")
+    await citizen.press("Yes")
+    await citizen.send("We want a shared garden with neighbours in our district")
+    await citizen.press("Social ties")
+    await citizen.press("Confirm")
+    await citizen.send("Liévin")
+    await citizen.press("A group of residents")
+    await citizen.press("Just an idea")
+    await citizen.press("Funding")
+    await citizen.press("Confirm")
+    await citizen.send("3000")
+    said = await citizen.press("No")
+    assert "Schemes that match your project in Liévin" in said
+    assert "Why: " in said and "“Just an idea”" in said
+    assert "Almost: these schemes could fit with one change." in said
+    assert "Porté par" not in said and "À vérifier" not in said
+    details = await citizen.send("details 1")
+    assert "Criterion by criterion:" in details and "Official page:" in details

@@ -69,6 +69,7 @@ class Phrases(Record):
     range_up_to: Text
     range_from: Text
     first_of_month: Text
+    quoted: Text  # {label}: a stage named as the citizen chose it
 
 
 class ResultTexts(Record):

@@ -187,9 +187,8 @@ class Explainer:
     def _stage(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
         p = self.phrases
         if verdict == Verdict.MET:
-            return p.stage_met.format(
-                language, stage=self.vocabulary.stages[profile.stage].get(language)
-            )
+            label = self.vocabulary.stages[profile.stage].get(language)
+            return p.stage_met.format(language, stage=p.quoted.format(language, label=label))
         return p.stage_not_met.format(language, allowed=self._stages(scheme, language))
 
     def _theme(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
@@ -264,7 +263,9 @@ class Explainer:
 
     def _stages(self, scheme: Scheme, language: Language) -> str:
         stages = self.vocabulary.stages
-        return self._join([f"« {stages[s].get(language)} »" for s in scheme.stages], language)
+        quoted = self.phrases.quoted
+        labels = [quoted.format(language, label=stages[s].get(language)) for s in scheme.stages]
+        return self._join(labels, language)
 
     def _needs(self, needs: Iterable[Need], language: Language) -> str:
         labels = self.vocabulary.needs
