@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
 
 from bot.bootstrap import Comptoir
+from bot.channels.terminal import Terminal
 from bot.core.catalog import Catalog
 from bot.core.content import Content, load_qualification
 from bot.core.dialog.render import ASIDE
@@ -231,3 +233,16 @@ async def test_an_english_speaker_reads_cards_and_details_in_english(content: Co
     assert "Porté par" not in said and "À vérifier" not in said
     details = await citizen.send("details 1")
     assert "Criterion by criterion:" in details and "Official page:" in details
+
+
+async def test_the_terminal_shows_lasting_buttons_as_what_to_type(content: Content) -> None:
+    comptoir = Comptoir.assemble(content, memory_storage(clock=lambda: NOW), clock=lambda: NOW)
+    out = io.StringIO()
+    terminal = Terminal(comptoir.conversations, comptoir.courier, out)
+    lines = (Path(__file__).parent / "data" / "lievin_results.txt").read_text(encoding="utf-8")
+    await terminal.run_script([*lines.splitlines(), "Détails 1", "1"])
+    said = out.getvalue()
+    assert "  » Détails 1\n" in said and "  1. Détails" not in said
+    details = said.split("> Détails 1\n", 1)[1]
+    assert details.startswith("1. Budget citoyen du Pas-de-Calais — en détail")
+    assert "Très bien ! Quel est votre prénom ?" in details, "« 1 » still answers the question"
