@@ -49,6 +49,11 @@ def _article(name: str) -> str:
     return ""
 
 
+def _display_name(name: str) -> str:
+    """The name as people read it: « Marseille 13e arrondissement », not COG's capital A."""
+    return name.replace(" Arrondissement", " arrondissement")
+
+
 def build(source: Path, target: Path) -> dict[str, int]:
     """Read the raw data in `source` and write the table files into `target`; return counts."""
     admin = source / "decoupage-administratif-6.0.0"
@@ -76,7 +81,7 @@ def build(source: Path, target: Path) -> dict[str, int]:
         if entry["type"] in ("commune-actuelle", "arrondissement-municipal"):
             row = _Row(
                 insee=entry["code"],
-                name=entry["nom"],
+                name=_display_name(entry["nom"]),
                 department=entry["departement"],
                 region=entry["region"],
                 postcodes=set(entry.get("codesPostaux", [])),

@@ -17,7 +17,10 @@ os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 # With warnings as errors, PTB must hand out RetryAfter delays as timedeltas.
 os.environ["PTB_TIMEDELTA"] = "1"
 
-pytest_plugins = ["tests.lead_stores"]  # a Comptoir on every store, for the advisors' side
+pytest_plugins = [
+    "tests.lead_stores",  # a Comptoir on every store, for the advisors' side
+    "tests.dialog_driver",  # the shipped dialog's engine
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

@@ -52,7 +52,7 @@ async def test_without_consent_the_results_come_no_call_back_and_all_is_erased_a
     assert midway.events == asked
 
     said = await citizen.press("Non")  # no self-assessment: the results
-    assert "Voici ce que j'ai trouvé pour votre projet." in said
+    assert "J'ai comparé votre projet aux dispositifs" in said
     assert "Comptoirs à initiatives citoyennes du Pas-de-Calais" in said
     assert "Voulez-vous qu'un conseiller vous recontacte" not in said
     assert "je viens d'effacer cette conversation" in said

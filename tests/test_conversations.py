@@ -127,7 +127,7 @@ async def test_a_departement_without_local_scheme_gets_national_routes(
         "Ça prend forme", ["Un financement"], "5000",
     )  # fmt: skip
     said = await citizen.results()
-    assert "relais nationaux" in said
+    assert "Je ne connais pas encore de dispositif propre à votre territoire" in said
     assert "France Active" in said
 
 

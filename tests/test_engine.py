@@ -13,67 +13,13 @@ from hypothesis import strategies as st
 
 from bot.core.catalog import Catalog
 from bot.core.content import Content, load_qualification
-from bot.core.conversation import ChatRef, Context, Inbound, Location, Reply
-from bot.core.dialog.engine import Engine
+from bot.core.conversation import Inbound, Location
 from bot.core.dialog.graph import mermaid
 from bot.core.dialog.lint import load_dialog
 from bot.core.dialog.schema import Dialog
 from bot.core.effects import ForgetData
 from bot.core.knowledge import ContentError
-from bot.core.qualification import QualificationMemo, QualificationState
-
-DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
-NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
-CONTEXT = Context(now=NOW, today=NOW.date())
-CHAT = ChatRef("test", "1")
-
-
-QualificationEngine = Engine[QualificationMemo]
-
-
-@pytest.fixture(scope="module")
-def dialog(catalog: Catalog) -> Dialog:
-    return load_qualification(DIALOG, catalog)
-
-
-@pytest.fixture(scope="module")
-def engine(dialog: Dialog, catalog: Catalog) -> QualificationEngine:
-    return Content.build(catalog, dialog).engine
-
-
-class Driver:
-    """Talks to the engine like a channel would, keeping the state between turns."""
-
-    def __init__(self, engine: QualificationEngine) -> None:
-        self.engine = engine
-        self.state: QualificationState | None = None
-        self.replies: list[Reply] = []
-
-    def send(
-        self, text: str | None = None, button: str | None = None, location: Location | None = None
-    ) -> list[Reply]:
-        turn = self.engine.advance(
-            self.state, Inbound(CHAT, text=text, button=button, location=location), CONTEXT
-        )
-        self.state = turn.state
-        self.replies = list(turn.replies)
-        return self.replies
-
-    def press(self, label_start: str) -> list[Reply]:
-        for reply in reversed(self.replies):
-            for row in reply.buttons:
-                for button in row:
-                    if button.label.lstrip("✅ ").startswith(label_start):
-                        return self.send(button=button.data)
-        raise AssertionError(f"no button « {label_start} » in {self.text()}")
-
-    def text(self) -> str:
-        return "\n".join(r.text for r in self.replies)
-
-    @property
-    def node(self) -> str:
-        assert self.state is not None
-        return self.state.node
+from tests.dialog_driver import CHAT, CONTEXT, DIALOG, NOW, Driver, QualificationEngine
 
 
 def _to_needs(driver: Driver) -> None:
@@ -111,7 +57,7 @@ def _rename_carrier_with_accents(data: dict[str, Any]) -> None:
         (lambda d: d["nodes"]["idea"].update(next="nowhere"), "nœud cible inconnu « nowhere »"),
         (lambda d: d["nodes"].update(orphan={"kind": "end", "text": {"fr": "a", "en": "b"}}),
          "nœud inatteignable"),
-        (lambda d: d["nodes"]["goodbye"].update(kind="say", next="goodbye"), "impasse"),
+        (lambda d: d["nodes"]["goodbye"].update(kind="say", next="goodbye", menu=[]), "impasse"),
         (lambda d: d["nodes"]["idea"]["text"].pop("en"), "text.en: champ obligatoire manquant"),
         (lambda d: d["nodes"]["idea"]["text"].update(fr="x" * 5000), "plus de 4096 caractères"),
         (_rename_carrier_with_accents, "donnée de bouton trop longue"),

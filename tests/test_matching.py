@@ -90,7 +90,7 @@ def test_cooperative_near_toulouse_gets_the_haute_garonne_fund(catalog: Catalog)
     assert verdict == "met" and format_euros(15000) in detail
 
 
-def test_amount_over_the_ceiling_is_a_near_miss_saying_what_would_change_it(
+def test_amount_over_the_ceiling_keeps_the_scheme_for_part_of_the_need(
     catalog: Catalog,
 ) -> None:
     result = _match(
@@ -102,10 +102,15 @@ def test_amount_over_the_ceiling_is_a_near_miss_saying_what_would_change_it(
         needs=["financement"],
         amount=40000,
     )
-    near = {m.scheme.id: m for m in result.near_misses}
-    fund = near["haute-garonne-fonds-rebond-innovation-sociale"]
-    assert fund.remedy == f"Une demande de {format_euros(15000)} au plus serait recevable"
-    assert [a.criterion.value for a in fund.criteria if a.verdict.value == "not_met"] == ["amount"]
+    fund = next(
+        m for m in result.schemes if m.scheme.id == "haute-garonne-fonds-rebond-innovation-sociale"
+    )
+    verdict, detail = _criteria(result, fund.scheme.id)["amount"]
+    assert verdict == "partial" and fund.remedy is None
+    assert (
+        detail
+        == f"Jusqu'à {format_euros(15000)} : une partie de votre besoin ({format_euros(40000)})"
+    )
 
 
 def test_individual_in_val_couesnon_gets_ille_et_vilaine_with_the_sponsor_condition(
@@ -120,9 +125,8 @@ def test_individual_in_val_couesnon_gets_ille_et_vilaine_with_the_sponsor_condit
         needs=["financement", "accompagnement"],
     )
     assert _ids(result.schemes)[0] == "ille-et-vilaine-emergence-projets-collectifs"
-    verdict, detail = _criteria(result, "ille-et-vilaine-emergence-projets-collectifs")["carrier"]
-    assert verdict == "unknown"
-    assert "parrain" in detail
+    verdict, _ = _criteria(result, "ille-et-vilaine-emergence-projets-collectifs")["carrier"]
+    assert verdict == "met"
     assert any("parrainé" in check for check in result.schemes[0].checks)
 
 
@@ -135,7 +139,7 @@ def test_nothing_local_says_so_and_gives_national_routes(catalog: Catalog) -> No
         themes=["culture-sport-loisirs"],
         needs=["financement"],
     )
-    assert result.notice is not None and "nationaux" in result.notice
+    assert result.notice is not None and "partout en France" in result.notice
     assert result.schemes and all(m.level.value == "national" for m in result.schemes)
     assert result.counters
 
@@ -154,7 +158,7 @@ def test_a_near_miss_on_the_carrier_suggests_an_association(catalog: Catalog) ->
     )
     near = {m.scheme.id: m for m in result.near_misses}
     assert near["moselle-aap-innovation-sociale"].remedy == (
-        "Une association peut porter votre projet"
+        "Accessible en créant une association avec d'autres personnes"
     )
 
 

@@ -57,10 +57,18 @@ class Terminal:
         return Inbound(self.chat, text=text)
 
     def render(self, replies: Iterable[Reply]) -> None:
-        """Print replies; numbered buttons replace the previous ones."""
+        """Print replies; numbered buttons replace the previous ones.
+
+        Lasting buttons (« Détails 2 ») are not numbered: they would replace the question's.
+        They are shown as « » Détails 2 », their label, which typed asks the same.
+        """
         for reply in replies:
             print(reply.text, file=self.out)
-            if reply.buttons:
+            if reply.lasting:
+                labels = [button.label for row in reply.buttons for button in row]
+                if labels:
+                    print("  » " + " · ".join(labels), file=self.out)
+            elif reply.buttons:
                 self.buttons = [button for row in reply.buttons for button in row]
                 for index, button in enumerate(self.buttons, 1):
                     print(f"  {index}. {button.label}", file=self.out)

@@ -19,7 +19,7 @@ from bot.core.matching import MatchSnapshot, Profile, ProfileError, snapshot
 from bot.core.models import Carrier, Language, Need, Stage
 from bot.services.clock import FRANCE
 
-MARKS = {"met": "✓", "unknown": "?", "not_met": "✗"}
+MARKS = {"met": "✓", "partial": "~", "unknown": "?", "not_met": "✗"}
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -97,8 +97,12 @@ def parse_profile(data: object) -> Profile:
 def print_match(view: MatchSnapshot, content: Content, language: Language, out: TextIO) -> None:
     """A match as text, in the citizen's words of the dialog (French or English)."""
     texts = content.dialog.texts
-    print(texts.results_intro.format(language, commune=view.commune.name), file=out)
-    if view.notice:
+    if view.schemes:
+        intro = texts.results_intro.format(
+            language, commune=view.commune.name, count=len(view.schemes)
+        )
+        print(intro, file=out)
+    if view.notice and view.schemes:  # with none, results_none says it once
         print(f"\n{view.notice}", file=out)
     for scheme in view.schemes:
         print(f"\n• {scheme.name} ({scheme.funder})", file=out)
@@ -111,8 +115,11 @@ def print_match(view: MatchSnapshot, content: Content, language: Language, out: 
         print(texts.results_none.get(language), file=out)
     if view.near_misses:
         print(f"\n{texts.results_near_title.get(language)}", file=out)
-        for near in view.near_misses:
-            print(texts.results_near.format(language, name=near.name, remedy=near.remedy), file=out)
+        for number, near in enumerate(view.near_misses, len(view.schemes) + 1):
+            line = texts.results_near.format(
+                language, number=number, name=near.name, remedy=near.remedy
+            )
+            print(line, file=out)
     if view.counters:
         print(f"\n{texts.results_counters_title.get(language)}", file=out)
         for counter in view.counters:

@@ -10,8 +10,9 @@ from bot.core.advisors import AdvisorTexts
 from bot.core.conversation import Button, Reply
 from bot.core.filing import Filing
 from bot.core.leads import Action, Status, actions
-from bot.core.models import Text, Vocabulary
+from bot.core.models import Text
 from bot.core.money import format_euros
+from bot.core.vocabulary import Vocabulary
 
 MAX_IDEA = 700  # characters of the idea on a card (the whole card stays far under 4096)
 CALLBACK = "L"  # button data: `L|<lead id>|<action>`

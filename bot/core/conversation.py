@@ -76,6 +76,7 @@ class Reply:
     document: str | None = None  # a JSON document to attach (the citizen's data export)
     quote: str | None = None  # the channel's id of a message this one answers
     ask: bool = False  # the next message of the person it is for answers it (a reason…)
+    lasting: bool = False  # its buttons stay pressable after later questions (« Détails »)
 
 
 EventKind = Literal[

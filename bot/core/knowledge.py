@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from bot.core import applicability
 from bot.core.geo import GeoTable
 from bot.core.models import (
     Counter,
@@ -19,8 +20,8 @@ from bot.core.models import (
     Territory,
     Theme,
     ThemesFile,
-    Vocabulary,
 )
+from bot.core.vocabulary import Vocabulary
 
 try:  # the C loader is ten times faster and keeps the same marks
     from yaml import CSafeLoader as _BaseLoader
@@ -304,7 +305,14 @@ def _check_references(
     if isinstance(record, Counter):
         if record.commune not in geo.communes:
             yield problem(("commune",), f"code INSEE inconnu « {record.commune} »")
+        for index, note in enumerate(record.regional_notes):
+            unknown = [r for r in note.regions if r not in geo.regions]
+            if unknown or not note.regions or note.carriers:
+                message = "une note régionale donne ses « regions » connues, sans « carriers »"
+                yield problem(("regional_notes", index), message)
     else:
+        for location, message in applicability.problems(record, geo.regions):
+            yield problem(location, message)
         for carrier in record.carrier_conditions:
             if carrier not in record.carriers:
                 yield problem(

@@ -53,6 +53,7 @@ class Carrier(StrEnum):
     COOPERATIVE = "cooperative"
     ENTREPRISE_ESS = "entreprise-ess"
     ENTREPRISE_ESUS = "entreprise-esus"
+    ENTREPRISE = "entreprise"  # a company outside the ESS (SAS, SARL…)
     COLLECTIVITE = "collectivite"
 
 
@@ -167,24 +168,37 @@ class Session(Record):
 
 
 class Calendar(Record):
-    """When one can apply: always, in sessions, or no more."""
+    """When one can apply: always, in sessions, or no more; `unconfirmed`: no next edition known."""
 
     mode: Literal["permanent", "periodic", "closed"]
     sessions: tuple[Session, ...] = ()
     next_expected: Session | None = None
     note: Text | None = None
+    unconfirmed: bool = False
+
+
+# A requirement is `true` (it concerns every carrier it can concern, see bot/core/applicability)
+# or the list of carriers it concerns.
+Applies = bool | tuple[Carrier, ...]
 
 
 class Requirements(Record):
     """Structured eligibility conditions the matcher can reason about or ask to check."""
 
-    seat_in_territory: bool = False
+    seat_in_territory: Applies = False
     structure_min_age_years: int | None = Field(default=None, ge=0, le=50)
     min_employees: int | None = Field(default=None, ge=0)
-    esus_approval: bool = False
-    sponsor: bool = False
-    prior_workshop: bool = False
-    cofunding: bool = False
+    esus_approval: Applies = False
+    sponsor: Applies = False
+    prior_workshop: Applies = False
+    cofunding: Applies = False
+
+
+class Condition(Text):
+    """A condition to check, for some carriers only or in some regions only (empty: all)."""
+
+    carriers: tuple[Carrier, ...] = ()
+    regions: tuple[str, ...] = ()
 
 
 class Scheme(Record):
@@ -205,7 +219,7 @@ class Scheme(Record):
     expenses: tuple[Text, ...] = ()
     calendar: Calendar
     requirements: Requirements = Requirements()
-    conditions: tuple[Text, ...] = ()
+    conditions: tuple[Condition, ...] = ()
     url: Url
     source: tuple[str, ...] = Field(min_length=1)
     last_verified: dt.date
@@ -229,6 +243,7 @@ class Counter(Record):
     carriers: tuple[Carrier, ...] = ()
     url: Url
     how_to_reach: Text | None = None
+    regional_notes: tuple[Condition, ...] = ()  # said only in their regions (« En Bretagne… »)
     source: tuple[str, ...] = Field(min_length=1)
     last_verified: dt.date
 
@@ -286,91 +301,3 @@ class Level(StrEnum):
     DEPARTMENT = "department"
     REGION = "region"
     NATIONAL = "national"
-
-
-class Phrases(Record):
-    """Sentence templates the matcher fills in (placeholders in braces)."""
-
-    territory_national: Text
-    territory_region: Text
-    territory_department: Text
-    territory_epci: Text
-    territory_commune: Text
-    territory_not_met: Text
-    carrier_met: Text
-    carrier_conditional: Text
-    carrier_not_met: Text
-    stage_met: Text
-    stage_not_met: Text
-    theme_any: Text
-    theme_met: Text
-    theme_unknown: Text
-    theme_not_met: Text
-    need_met: Text
-    need_unknown: Text
-    need_not_met: Text
-    amount_not_applicable: Text
-    amount_unknown: Text
-    amount_unpublished: Text
-    amount_within: Text
-    amount_above: Text
-    amount_below: Text
-    calendar_permanent: Text
-    calendar_open: Text
-    calendar_open_no_end: Text
-    calendar_next: Text
-    calendar_next_undated: Text
-    calendar_unannounced: Text
-    remedy_carrier: Text
-    remedy_stage: Text
-    remedy_theme: Text
-    remedy_need: Text
-    remedy_amount_above: Text
-    remedy_amount_below: Text
-    remedy_calendar: Text
-    requirement_seat_in_territory: Text
-    requirement_structure_min_age: Text
-    requirement_min_employees: Text
-    requirement_esus: Text
-    requirement_sponsor: Text
-    requirement_prior_workshop: Text
-    requirement_cofunding: Text
-    counter_level: Text
-    counter_distance: Text
-    counter_nearby: Text
-    counter_themes: Text
-    counter_location_approximate: Text
-    nothing_local: Text
-    nothing_at_all: Text
-    list_separator: Text
-    list_last_separator: Text
-    range_between: Text
-    range_up_to: Text
-    range_from: Text
-    first_of_month: Text
-
-
-class Vocabulary(Record):
-    """Labels of the closed vocabularies and the matcher's sentences, in French and English."""
-
-    carriers: dict[Carrier, Text]
-    stages: dict[Stage, Text]
-    needs: dict[Need, Text]
-    scheme_kinds: dict[SchemeKind, Text]
-    levels: dict[Level, Text]
-    months: tuple[Text, ...] = Field(min_length=12, max_length=12)
-    phrases: Phrases
-
-    @model_validator(mode="after")
-    def _complete(self) -> Vocabulary:
-        for name, enum in (
-            ("carriers", Carrier),
-            ("stages", Stage),
-            ("needs", Need),
-            ("scheme_kinds", SchemeKind),
-            ("levels", Level),
-        ):
-            missing = [m.value for m in enum if m not in getattr(self, name)]
-            if missing:
-                raise ValueError(f"libellés manquants dans « {name} » : {', '.join(missing)}")
-        return self

@@ -5,17 +5,30 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from bot.core.geo import Commune, GeoTable, distance_km, name_key, name_tokens
+from bot.core.placenames import (
+    DOMINANT,
+    MAX_CANDIDATES,
+    Hit,
+    Tier,
+    rank_names,
+    rank_near,
+    short_names,
+)
 
 _ARTICLE_WORDS = ("l", "le", "la", "les")
 _ARRONDISSEMENT_WORDS = {"arrondissement", "arrondissements", "arr", "arrt", "arrdt", "ardt"}
 _ORDINAL = re.compile(r"^(\d{1,2})(?:e|er|ere|eme|ieme|em|me)?$")
+_ROMAN_ORDINAL = re.compile(r"^([ivx]{1,5})(?:e|er|ere|eme|ieme|em|me)$")
+_ROMAN = {"i": 1, "v": 5, "x": 10}
+_LEADING_WORDS = ("commune", "ville", "village", "a", "au", "en")
 _COORDINATES = re.compile(r"^\s*\(?\s*(-?\d{1,2}\.\d+)\s*[,;\s]\s*(-?\d{1,3}\.\d+)\s*\)?\s*$")
 _CEDEX = re.compile(r"\bcedex\b(\s*\d+)?")
 _PLM = {"paris": "75056", "lyon": "69123", "marseille": "13055"}
@@ -46,9 +59,10 @@ class Resolution:
         return self.candidates[0].commune if self.status == "found" else None
 
 
-MAX_CANDIDATES = 10
 MAX_FUZZY_NAMES = 3
-DOMINANT = 20  # a look-alike this many times more populous is taken as the one meant
+TYPO_PENALTY = 30  # a typo's commune must be this many times more populous per edit
+MIN_PREFIX = 3  # letters of a name followed by extra words (« Pau centre »)
+MIN_TOWN = 2000  # inhabitants of a commune named with a neighbourhood (« pas envie » is no Le Pas)
 NEAREST_MAX_KM = 30.0
 _GRID = 0.25  # degrees per cell of the nearest-commune grid (about 28 km north-south)
 
@@ -56,6 +70,9 @@ _GRID = 0.25  # degrees per cell of the nearest-commune grid (about 28 km north-
 SCORE_NAME = 1.0
 SCORE_WITHOUT_ARTICLE = 0.99
 SCORE_ALIAS = 0.97
+SCORE_SHORT = 0.96
+SCORE_VARIANT = 0.9
+SCORE_EXTRA_WORDS = 0.9  # a name followed by a neighbourhood: found, to confirm
 SCORE_CODE = 1.0
 SCORE_POSTCODE = 0.95
 
@@ -65,7 +82,7 @@ class Resolver:
 
     def __init__(self, table: GeoTable) -> None:
         self.table = table
-        self._by_key: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+        self._by_key: dict[str, dict[str, tuple[float, str, Tier]]] = defaultdict(dict)
         self._by_postcode: dict[str, list[Commune]] = defaultdict(list)
         self._by_code: dict[str, Commune] = {}
         self._departments: dict[str, str] = {}
@@ -76,11 +93,15 @@ class Resolver:
         for department in table.departments.values():
             self._departments[department.code.lower()] = department.code
             self._departments[name_key(department.name)] = department.code
+            words = name_tokens(department.name)
+            if len(words) > 1 and words[0] in _ARTICLE_WORDS:  # « Réunion » for « La Réunion »
+                self._departments.setdefault("".join(words[1:]), department.code)
             if department.code.isdigit() and len(department.code) == 2:
                 self._departments[department.code.lstrip("0")] = department.code
         self._keys_by_length: dict[int, list[str]] = defaultdict(list)
         for key in self._by_key:
             self._keys_by_length[len(key)].append(key)
+        self._pools: dict[tuple[int, int], list[str]] = {}
 
     def _index(self, commune: Commune) -> None:
         self._by_code[commune.insee] = commune
@@ -99,19 +120,22 @@ class Resolver:
             city = next(name for name, code in _PLM.items() if code == commune.parent)
             self._arrondissements[(city, number)] = commune
             return
-        self._add_key(name_key(commune.name), commune, SCORE_NAME, "name")
+        self._add_key(name_key(commune.name), commune, SCORE_NAME, "name", Tier.OFFICIAL)
         if commune.article:
             bare = commune.name[len(commune.article) :].lstrip(" '’")
-            self._add_key(name_key(bare), commune, SCORE_WITHOUT_ARTICLE, "name")
+            self._add_key(name_key(bare), commune, SCORE_WITHOUT_ARTICLE, "name", Tier.OFFICIAL)
+        for short in short_names(commune.name, commune.article):
+            self._add_key(name_key(short), commune, SCORE_SHORT, f"nom usuel : {short}", Tier.SHORT)
         for alias in commune.aliases:
-            self._add_key(name_key(alias), commune, SCORE_ALIAS, f"ancien nom : {alias}")
+            matched = f"ancien nom : {alias}"
+            self._add_key(name_key(alias), commune, SCORE_ALIAS, matched, Tier.FORMER)
 
-    def _add_key(self, key: str, commune: Commune, score: float, matched: str) -> None:
+    def _add_key(self, key: str, commune: Commune, score: float, matched: str, tier: Tier) -> None:
         if not key:
             return
         known = self._by_key[key].get(commune.insee)
-        if known is None or known[0] < score:
-            self._by_key[key][commune.insee] = (score, matched)
+        if known is None or known[2] > tier or (known[2] == tier and known[0] < score):
+            self._by_key[key][commune.insee] = (score, matched, tier)
 
     @staticmethod
     def _cell(lat: float, lon: float) -> tuple[int, int]:
@@ -136,10 +160,10 @@ class Resolver:
         if arrondissement is not None:
             return _answer(query, [Candidate(arrondissement, SCORE_NAME, "arrondissement")])
         if len(tokens) > 1 and tokens[-1] in _ARTICLE_WORDS:  # « Mans (Le) », « Havre, le »
-            exact = self._lookup("".join([tokens[-1], *tokens[:-1]]))
+            exact = rank_names(self._hits("".join([tokens[-1], *tokens[:-1]])))
             if exact:
                 return _answer(query, exact)
-        exact = self._lookup("".join(tokens))
+        exact = rank_names(self._hits("".join(tokens)))
         if exact:
             return _answer(query, exact)
         return self._resolve_qualified(query, tokens)
@@ -157,7 +181,8 @@ class Resolver:
     def _resolve_code(self, query: str, token: str) -> Resolution | None:
         communes = self._by_postcode.get(token)
         if communes:
-            return _answer(query, [Candidate(c, SCORE_POSTCODE, "code postal") for c in communes])
+            largest = sorted(communes, key=lambda c: -c.population)
+            return _answer(query, [Candidate(c, SCORE_POSTCODE, "code postal") for c in largest])
         commune = self._by_code.get(token.upper())
         if commune is not None:
             return Resolution(query, "found", (Candidate(commune, SCORE_CODE, "code INSEE"),))
@@ -168,24 +193,34 @@ class Resolver:
     def _resolve_arrondissement(self, tokens: list[str]) -> Commune | None:
         if len(tokens) != 2 or tokens[0] not in _PLM:
             return None
-        ordinal = _ORDINAL.match(tokens[1])
-        if ordinal is None:
-            return None
-        return self._arrondissements.get((tokens[0], int(ordinal.group(1))))
+        number = _ordinal(tokens[1])
+        return None if number is None else self._arrondissements.get((tokens[0], number))
 
-    def _lookup(self, key: str) -> list[Candidate]:
-        return [
-            Candidate(self.table.communes[insee], score, matched)
-            for insee, (score, matched) in self._by_key.get(key, {}).items()
+    def _hits(self, key: str) -> list[Hit]:
+        """The communes a key names exactly, and those it names but for a final « s »."""
+        hits = [
+            Hit(Candidate(self.table.communes[insee], score, matched), tier)
+            for insee, (score, matched, tier) in self._by_key.get(key, {}).items()
         ]
+        variant = key[:-1] if key.endswith("s") else key + "s"
+        if not hits or len(variant) < 4 or variant not in self._by_key:
+            return hits  # a variant alone is a typo, weighed with the others
+        for insee, (_, _, tier) in self._by_key[variant].items():
+            if tier != Tier.FORMER:  # « Chalons »: Chalon-sur-Saône as well as Châlons
+                matched = f"orthographe proche : {variant}"
+                candidate = Candidate(self.table.communes[insee], SCORE_VARIANT, matched)
+                hits.append(Hit(candidate, Tier.NEAR, edits=1))
+        return hits
 
     def _resolve_qualified(self, query: str, tokens: list[str]) -> Resolution:
-        """Handle "name + postcode", "name + département", article forms and typos."""
+        """Handle "name + postcode" either way round, "name + département", extra words, typos."""
         postcode: str | None = None
         department: str | None = None
         name = tokens
+        if len(tokens) > 1 and len(tokens[0]) == 5 and tokens[0].isdigit():  # « 62000 Arras »
+            postcode, name = tokens[0], tokens[1:]
         for width in (1, 2, 3):
-            if len(tokens) <= width:
+            if postcode or len(tokens) <= width:
                 break
             tail = "".join(tokens[-width:])
             if width == 1 and len(tail) == 5 and tail.isdigit():
@@ -196,64 +231,99 @@ class Resolver:
                 break
         if name and name[-1] in _ARTICLE_WORDS and len(name) > 1:
             name = [name[-1], *name[:-1]]
-        if len(name) > 1 and name[0] in ("commune", "ville", "village", "a", "au", "en"):
+        if len(name) > 1 and name[0] in _LEADING_WORDS:
             name = name[1:]
-        key = "".join(name)
-        candidates = self._lookup(key) or self._fuzzy(key)
+        hits, rank = self._name_hits(name)
         if postcode or department:
             narrowed = [
-                c
-                for c in candidates
-                if (postcode is None or postcode in c.commune.postcodes)
-                and (department is None or c.commune.department == department)
+                h
+                for h in hits
+                if (postcode is None or postcode in h.candidate.commune.postcodes)
+                and (department is None or h.candidate.commune.department == department)
             ]
             if postcode and not narrowed:  # « Lyon 69003 »: the postcode names an arrondissement
-                cities = {c.commune.insee for c in candidates}
+                cities = {h.candidate.commune.insee for h in hits}
                 narrowed = [
-                    Candidate(c, SCORE_NAME, "arrondissement")
+                    Hit(Candidate(c, SCORE_NAME, "arrondissement"), Tier.OFFICIAL)
                     for c in self._by_postcode.get(postcode, ())
                     if c.parent in cities
                 ]
             if narrowed:
-                candidates = narrowed
-            elif postcode and not candidates:
+                hits = narrowed
+            elif postcode and not hits:
                 return self._resolve_code(query, postcode) or Resolution(query, "not_found", ())
-        return _answer(query, candidates)
+        return _answer(query, rank(hits))
 
-    def _fuzzy(self, key: str) -> list[Candidate]:
-        """Names within one edit (short names) or two edits (six letters or more)."""
+    def _name_hits(
+        self, name: list[str]
+    ) -> tuple[list[Hit], Callable[[list[Hit]], list[Candidate]]]:
+        """The name itself, else a typo of it, else the name followed by extra words."""
+        hits = self._hits("".join(name))
+        if hits:
+            return hits, rank_names
+        hits = self._fuzzy("".join(name))
+        if hits:
+            return hits, rank_near
+        arrondissement = self._resolve_arrondissement(name[:2]) if len(name) > 2 else None
+        if arrondissement is not None:  # « Paris 15e Vaugirard »
+            found = Candidate(arrondissement, SCORE_EXTRA_WORDS, "arrondissement")
+            return [Hit(found, Tier.OFFICIAL)], rank_names
+        for width in range(len(name) - 1, 0, -1):  # « Toulouse Empalot », « Arras centre »
+            key = "".join(name[:width])
+            hits = self._hits(key) if len(key) >= MIN_PREFIX else []
+            hits = [h for h in hits if h.population >= MIN_TOWN]
+            if hits:
+                return [_followed(h, name[width:]) for h in hits], rank_names
+        return [], rank_names
+
+    def _fuzzy(self, key: str) -> list[Hit]:
+        """Names within one edit (short names) or two edits (six letters or more), weighted.
+
+        Each edit divides a commune's plausibility by TYPO_PENALTY: « Nancie » is Nancy
+        (two edits, 100,000 inhabitants) before Lancié (one edit, 900 inhabitants). Two edits
+        away, only communes of TYPO_PENALTY² inhabitants or more are believed.
+        """
         if len(key) < 4 or key.isdigit():
             return []
         limit = 1 if len(key) < 6 else 2
-        pool = [
-            k
-            for length in range(len(key) - limit, len(key) + limit + 1)
-            for k in self._keys_by_length.get(length, ())
-        ]
+        pool = self._pools.get((len(key), limit))
+        if pool is None:  # the keys of nearby lengths, gathered once per length
+            lengths = range(len(key) - limit, len(key) + limit + 1)
+            pool = [k for length in lengths for k in self._keys_by_length.get(length, ())]
+            self._pools[(len(key), limit)] = pool
         matches = process.extract(key, pool, scorer=OSA.distance, score_cutoff=limit, limit=None)
         if not matches:
             return []
-        best = min(distance for _, distance, _ in matches)
-        if sum(1 for _, distance, _ in matches if distance == best) > MAX_FUZZY_NAMES:
+        hits = [hit for match, edits, _ in matches for hit in self._typos(match, edits, len(key))]
+        heaviest = max((h.weight for h in hits), default=0.0)
+        plausible = [h for h in hits if h.weight * DOMINANT >= heaviest]
+        nearest = min((h.edits for h in plausible), default=0)
+        if len({h.candidate.matched for h in plausible if h.edits == nearest}) > MAX_FUZZY_NAMES:
             return []  # too many look-alikes: the text is probably not a commune name at all
-        found: dict[str, Candidate] = {}
-        for match, distance, _ in matches:
-            if distance != best:
+        return hits
+
+    def _typos(self, match: str, edits: int, length: int) -> list[Hit]:
+        """The communes of a key `edits` away from what was typed, weighed by population."""
+        entries = self._by_key[match]
+        communes = self.table.communes
+        official = max(
+            (communes[i].population for i, e in entries.items() if e[2] == Tier.OFFICIAL),
+            default=-1,
+        )
+        hits = []
+        for insee, (score, _, tier) in entries.items():
+            commune = communes[insee]
+            if tier == Tier.SHORT and commune.population <= official:
+                continue  # as for exact names: « Montauban », not Montauban-de-Bretagne
+            weight = max(commune.population, 1) / TYPO_PENALTY**edits
+            if weight < 1 and edits > 1:
                 continue
-            for candidate in self._lookup(match):
-                score = round(candidate.score * (1 - distance / (len(key) + 2)), 3)
-                known = found.get(candidate.commune.insee)
-                if known is None or known.score < score:
-                    found[candidate.commune.insee] = Candidate(
-                        candidate.commune, score, f"orthographe proche : {match}"
-                    )
-        ranked = sorted(found.values(), key=lambda c: -c.commune.population)
-        if (
-            len(ranked) > 1
-            and ranked[0].commune.population >= DOMINANT * ranked[1].commune.population
-        ):
-            return ranked[:1]  # « Monpellier » means Montpellier, not Le Montellier
-        return ranked
+            if tier == Tier.FORMER:  # a former name never outranks a living one
+                weight /= TYPO_PENALTY
+            score = round(score * (1 - edits / (length + 2)), 3)
+            found = Candidate(commune, score, f"orthographe proche : {match}")
+            hits.append(Hit(found, Tier.NEAR, weight, edits))
+        return hits
 
     def nearest(self, lat: float, lon: float) -> tuple[Commune, float] | None:
         """The commune whose centre is nearest to a position, within 30 km, with the distance."""
@@ -277,15 +347,32 @@ class Resolver:
         return best
 
 
+def _followed(hit: Hit, words: list[str]) -> Hit:
+    """A hit on the first words of the text: the rest is a neighbourhood, to confirm."""
+    score = round(hit.candidate.score * SCORE_EXTRA_WORDS, 3)
+    matched = f"nom suivi d'autres mots : {' '.join(words)}"
+    return replace(hit, candidate=replace(hit.candidate, score=score, matched=matched))
+
+
+def _ordinal(token: str) -> int | None:
+    """The number of « 13e », « 1er », « XVIIIe »: an arrondissement's ordinal."""
+    arabic = _ORDINAL.match(token)
+    if arabic:
+        return int(arabic.group(1))
+    roman = _ROMAN_ORDINAL.match(token)
+    if roman is None:
+        return None
+    values = [_ROMAN[letter] for letter in roman.group(1)]
+    return sum(-v if v < w else v for v, w in zip(values, [*values[1:], 0], strict=True))
+
+
 def _answer(query: str, candidates: list[Candidate]) -> Resolution:
-    """Rank candidates (best match, then largest first) and decide found or ambiguous."""
+    """Keep the first candidate of each commune, in the order given; one is found, more ask."""
     if not candidates:
         return Resolution(query, "not_found", ())
     unique: dict[str, Candidate] = {}
     for candidate in candidates:
-        known = unique.get(candidate.commune.insee)
-        if known is None or known.score < candidate.score:
-            unique[candidate.commune.insee] = candidate
-    ranked = sorted(unique.values(), key=lambda c: (-c.score, -c.commune.population))
+        unique.setdefault(candidate.commune.insee, candidate)
+    ranked = list(unique.values())
     status: Status = "found" if len(ranked) == 1 else "ambiguous"
     return Resolution(query, status, tuple(ranked[:MAX_CANDIDATES]))

@@ -92,6 +92,8 @@ def reply_json(reply: Reply) -> JsonObject:
         data["location_button"] = reply.location_button
     if reply.replaces_keyboard:
         data["replaces_keyboard"] = True
+    if reply.lasting:
+        data["lasting"] = True
     if reply.document is not None:
         data["document"] = reply.document
     if reply.quote is not None:
@@ -111,6 +113,7 @@ def reply_from_json(data: JsonObject) -> Reply:
         place=Place(**place) if place else None,
         location_button=data.get("location_button"),
         replaces_keyboard=bool(data.get("replaces_keyboard")),
+        lasting=bool(data.get("lasting")),
         document=data.get("document"),
         quote=data.get("quote"),
         ask=bool(data.get("ask")),

@@ -7,9 +7,13 @@ from typing import Any
 from telegram import Update
 
 from bot.core.conversation import ChatRef, Inbound, Location
+from bot.core.dialog.render import ASIDE, SEPARATOR
 from bot.core.models import Language
 
 CHANNEL = "telegram"
+# The origin of a press on a lasting button (« Détails »): it answers aside, so no keyboard
+# is removed (not its own, which must stay pressable, nor the current question's).
+LASTING_ORIGIN = "aside"
 
 
 def inbound(update: Update) -> Inbound:
@@ -23,6 +27,8 @@ def inbound(update: Update) -> Inbound:
     query = update.callback_query
     if query is not None:
         origin = str(query.message.message_id) if query.message is not None else None
+        if (query.data or "").startswith(ASIDE + SEPARATOR):
+            origin = LASTING_ORIGIN
         return Inbound(ref, button=query.data or "", origin=origin, **common)
     message = update.message
     if message is None:  # an edited message, a reaction…: answered kindly, then re-asked

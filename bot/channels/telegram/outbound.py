@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
-from bot.channels.telegram.inbound import CHANNEL
+from bot.channels.telegram.inbound import CHANNEL, LASTING_ORIGIN
 from bot.channels.telegram.render import keyboard, location_keyboard, merge_lead_ins, split_text
 from bot.channels.telegram.sender import Closed, Sender
 from bot.channels.telegram.transport import api_call
@@ -33,8 +33,9 @@ class TelegramOutbound:
     """Delivers replies to private chats; remembers which message of a chat shows buttons.
 
     A keyboard already answered is removed before the next reply, so only the current question
-    can be pressed. If a send is repeated (its answer was lost, then retried), two copies of a
-    question may show buttons: either copy answers it once, and the other then gets « ce bouton
+    can be pressed; a lasting reply's keyboard (« Détails ») is never tracked, so it stays.
+    If a send is repeated (its answer was lost, then retried), two copies of a question may
+    show buttons: either copy answers it once, and the other then gets « ce bouton
     n'est plus actif »: buttons carry the question they answer.
     """
 
@@ -93,7 +94,8 @@ class TelegramOutbound:
         chat_id = int(delivery.chat.chat_id)
         reply = delivery.reply
         origin = int(delivery.origin) if delivery.origin and delivery.origin.isdigit() else None
-        if delivery.first and delivery.conversation:
+        # A press on a lasting button (« Détails ») answers aside: every keyboard stays.
+        if delivery.first and delivery.conversation and delivery.origin != LASTING_ORIGIN:
             if reply.replaces_keyboard and origin is not None:
                 await self._set_keyboard(chat_id, origin, keyboard(reply))
                 return str(origin)
@@ -174,7 +176,7 @@ class TelegramOutbound:
                 raise
             if index < len(chunks):
                 message = answer
-        if message is not None and inline:
+        if message is not None and inline and not reply.lasting:  # never removed: not tracked
             self._keyboards[str(chat_id)] = int(message["message_id"])
             self._keyboards.move_to_end(str(chat_id))
             while len(self._keyboards) > 100_000:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Generic
 
 from bot.core.conversation import Button
-from bot.core.dialog.render import NONE, OK, SEPARATOR, SKIP, Renderer
+from bot.core.dialog.render import EDIT, NONE, OK, SEPARATOR, SKIP, Renderer
 from bot.core.dialog.schema import Node
 from bot.core.dialog.state import AnswerValue, MemoT, State
+from bot.core.dialog.words import Choice, Chooser, names_of, said
 from bot.core.geo import Commune, fold
+from bot.core.money import format_number
 from bot.core.parsing import is_email, is_french_phone, parse_amount
 
 Options = Sequence[tuple[str, str]]  # (value, label) pairs, in the order shown
@@ -30,14 +32,15 @@ class Rejected:
     """An answer the question cannot take: the text key explaining why, and its values."""
 
     reason: str
-    max: int | None = None
+    max: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Toggled:
-    """A multiple-choice option ticked or unticked: the question is redrawn in place."""
+    """Options ticked or unticked: the question is redrawn (in place, unless `said` first)."""
 
     selection: tuple[str, ...]
+    said: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ _CHECKS = {
         lambda t: is_email(t) or is_french_phone(t),
     ),
 }
-_SEPARATORS = re.compile(r"[,;/+\n]|\s+et\s+")
+_SEPARATORS = re.compile(r"[,;/+\n]|\s+(?:et|and|ou|or)\s+")
 
 
 class Reader(Generic[MemoT]):
@@ -73,68 +76,203 @@ class Reader(Generic[MemoT]):
     def __init__(self, render: Renderer[MemoT]) -> None:
         self.render = render
         self.domain = render.domain
-        words = render.dialog.words
-        self._yes = frozenset(fold(w) for w in words.yes) | {"yes", "1"}
-        self._no = frozenset(fold(w) for w in words.no) | {"no", "2"}
+        self.words = words = render.dialog.words
+        texts = render.dialog.texts
+        self._yes_no = Chooser(
+            (
+                Choice("yes", (*names_of(texts.yes.fr, texts.yes.en), *words.yes)),
+                Choice("no", (*names_of(texts.no.fr, texts.no.en), *words.no)),
+            )
+        )
+        # What a free text cannot be: a yes, a no, « je ne sais pas », « ok »…
+        self._not_answers = (*words.yes, *words.no, *words.skip, *words.done)
 
-    def recap_button(self, state: State[MemoT], text: str) -> str | None:
-        """The value of the recap's button whose label (or number) the citizen typed."""
-        buttons = [b for row in self.render.recap(state).buttons for b in row]
-        return pick(text, [(b.data.partition(SEPARATOR)[2], b.label) for b in buttons])
+    # -- entry points -----------------------------------------------------------------------
 
     def read(
         self, node: Node, state: State[MemoT], button: str | None, text: str | None
     ) -> Outcome:
         """What an answer to `node` means (the recap is the engine's own business)."""
         if node.kind == "choice":
-            options = self.render.options(node, state.language)
-            value = button if button is not None else pick(text or "", options)
-            if value not in {v for v, _ in options}:
-                return Rejected("invalid_choice")
-            return Accepted(value)
+            values = {v for v, _ in self.render.options(node, state.language)}
+            value = button if button is not None else self.chooser(node).pick(text or "")
+            return Accepted(value) if value in values else Rejected("invalid_choice")
         if node.kind == "multi":
             return self._multi(node, state, button, text)
         if node.kind == "yesno":
-            said = {"yes": True, "no": False}.get(button or "")
-            if button is None:
-                folded = fold(text or "")
-                said = True if folded in self._yes else False if folded in self._no else None
-            return Rejected("invalid_choice") if said is None else Accepted(said)
+            said_ = button if button is not None else self.yes_or_no(text or "")
+            if said_ not in ("yes", "no"):
+                return Rejected("invalid_choice")
+            return Accepted(said_ == "yes")
         if node.kind in ("text", "amount"):
             if button == SKIP and node.optional:
                 return Accepted(None)
             if button is not None or text is None:
                 return Rejected("invalid_choice")
-            return free_text(node, text)
+            return self.free_text(node, state, text)
         if node.kind == "commune":
             return self._commune(state, button, text)
         return Reask()
+
+    def yes_or_no(self, text: str) -> str | None:
+        """« yes », « no » or None for a typed answer to a yes/no question or confirmation."""
+        return self._yes_no.pick(text)
+
+    def chooser(self, node: Node, done: bool = False) -> Chooser:
+        """The options of a question with every name they may be typed as (and « Valider »)."""
+        labels = {language: dict(self.render.options(node, language)) for language in ("fr", "en")}
+        synonyms = {o.value: o.synonyms for o in node.options}
+        validate = self.render.dialog.texts.validate_button
+        finish = Choice(OK, (validate.fr, validate.en, *self.words.done, *self.words.yes))
+        return Chooser(
+            *(
+                Choice(
+                    value,
+                    (
+                        *names_of(label, labels["en"].get(value, label)),
+                        *synonyms.get(value, ()),
+                        *((value,) if not value.isdigit() else ()),
+                    ),
+                )
+                for value, label in labels["fr"].items()
+            ),
+            *((finish,) if done else ()),
+        )
+
+    def recap_button(self, state: State[MemoT], text: str) -> str | None:
+        """The value of the recap's button the citizen typed (« confirmer », « prénom »)."""
+        labels = {n.key: n.recap_label for n in self.render.dialog.nodes.values() if n.key}
+        choices = []
+        for row in self.render.recap(state).buttons:
+            for button in row:
+                value = button.data.partition(SEPARATOR)[2]
+                names: tuple[str, ...] = (button.label,)
+                if value == OK:
+                    names += (*self.words.confirm, *self.words.yes)
+                elif value.startswith(EDIT) and (label := labels.get(value[len(EDIT) :])):
+                    names += (label.fr, label.en)
+                choices.append(Choice(value, names))
+        return Chooser(choices).pick(text)
 
     def place(self, state: State[MemoT], latitude: float, longitude: float) -> Outcome:
         """A shared position, as the answer to a `commune` question."""
         nearest = self.domain.places.nearest(latitude, longitude)
         return Rejected("invalid_commune") if nearest is None else self._found(state, nearest)
 
+    # -- free text --------------------------------------------------------------------------
+
+    def free_text(self, node: Node, state: State[MemoT], text: str) -> Accepted | Rejected:
+        """A typed text checked against the node's length and validators; amounts parsed."""
+        if not text:
+            return Rejected("invalid_text_empty")
+        amount = node.kind == "amount" or "amount" in node.validators
+        if node.optional and said(text, self.words.skip) and not (amount and parse_amount(text)):
+            return Accepted(None)
+        cut = None
+        if len(text) > node.max_length:
+            limit = format_number(node.max_length, state.language)
+            if node.too_long != "cut":
+                return Rejected("invalid_text_long", max=limit)
+            text, cut = (
+                text[: node.max_length].rstrip(),
+                self.render.text("text_cut", state, max=limit),
+            )
+        if "meaningful" in node.validators and not self._meaningful(text):
+            return Rejected("invalid_meaningless")
+        for validator in node.validators:
+            if validator in _CHECKS:
+                error, check = _CHECKS[validator]
+                if not check(text):
+                    return Rejected(error)
+        if amount:
+            parsed = parse_amount(text)
+            return Rejected("invalid_amount") if parsed is None else Accepted(parsed)
+        return Accepted(text, cut)
+
+    def _meaningful(self, text: str) -> bool:
+        """Whether a text says something: letters, and not « ? », « oui » or « je sais pas »."""
+        letters = sum(ch.isalpha() for ch in text)
+        return letters >= 2 and not said(text, self._not_answers)
+
+    # -- multiple choice --------------------------------------------------------------------
+
     def _multi(
         self, node: Node, state: State[MemoT], button: str | None, text: str | None
     ) -> Outcome:
-        options = self.render.options(node, state.language)
-        values = [v for v, _ in options]
+        values = [v for v, _ in self.render.options(node, state.language)]
         selection = list(state.pending.selection or ())
-        if button is not None and button in values:
-            return Toggled(tuple(v for v in values if (v in selection) != (v == button)))
-        if button is None:
-            selection = pick_several(text or "", options) or selection
-        elif button != OK:
-            selection = []
-        return Accepted(selection) if selection else Rejected("invalid_choice")
+        if button is not None:
+            if button in values:
+                return Toggled(tuple(v for v in values if (v in selection) != (v == button)))
+            if button != OK:
+                return Rejected("invalid_choice")
+            return Accepted(selection) if selection else Rejected("multi_empty")
+        typed = text or ""
+        chooser = self.chooser(node, done=True)
+        if fold(typed).isdigit():  # a number works like its button (« Valider » comes last)
+            number = chooser.pick(typed)
+            if number == OK:
+                return Accepted(selection) if selection else Rejected("multi_empty")
+            if number is not None:
+                return Toggled(tuple(v for v in values if (v in selection) != (v == number)))
+        added: list[str] = []
+        removed: list[str] = []
+        parts = [p for p in _SEPARATORS.split(typed) if fold(p)]
+        read = [self._part(node, chooser, part) for part in parts]
+        if len(parts) > 1 and not all(found for _, found in read):  # a label with commas…
+            whole = chooser.pick(typed)
+            read = [(False, [whole])] if whole is not None else read
+        for removing, found in read:
+            (removed if removing else added).extend(found)
+        done = OK in added
+        added = [v for v in added if v != OK]
+        if done and not removed and not set(added) - set(selection):  # « ok », « c'est bon »
+            return Accepted(selection) if selection else Rejected("multi_empty")
+        if not added and not removed:
+            return Rejected("invalid_multi")
+        chosen = [v for v in values if (v in selection or v in added) and v not in removed]
+        labels = dict(self.render.options(node, state.language))
+        shown = ", ".join(labels[v] for v in chosen) or self.render.text("recap_empty", state)
+        if added:
+            fresh = [v for v in values if v in added and v not in selection]
+            key, named = ("multi_added", fresh) if fresh else ("multi_kept", added)
+        else:
+            key, named = "multi_removed", removed
+        names = ", ".join(labels[v] for v in values if v in named)
+        return Toggled(tuple(chosen), self.render.text(key, state, named=names, selection=shown))
+
+    def _part(self, node: Node, chooser: Chooser, part: str) -> tuple[bool, list[str]]:
+        """One part of a typed answer: whether it unticks (« sans … »), and what it names."""
+        words = fold(part).split()
+        removing = bool(words) and words[0] in {fold(w) for w in self.words.remove}
+        return removing, self._designate(node, chooser, " ".join(words[1:]) if removing else part)
+
+    def _designate(self, node: Node, chooser: Chooser, text: str) -> list[str]:
+        """The options one typed part names: by number, name, synonym, or the domain's words."""
+        if not fold(text):
+            return []
+        numbers = [int(n) for n in re.findall(r"\d+", text)] if fold(text)[0].isdigit() else []
+        if numbers:
+            values = [c.value for c in chooser.choices]
+            return [values[n - 1] for n in numbers if 1 <= n <= len(values)]
+        picked = chooser.pick(text)
+        if picked is not None:
+            return [picked]
+        if node.options_from is not None:
+            return list(self.domain.recognise(node.options_from, text))
+        return []
+
+    # -- communes ---------------------------------------------------------------------------
 
     def _commune(self, state: State[MemoT], button: str | None, text: str | None) -> Outcome:
         places = self.domain.places
+        candidates = state.pending.candidates
+        if button is None and candidates:
+            button = self._offered(state, text or "")
         if button is not None:
             if button == NONE or not button.startswith("c") or not button[1:].isdigit():
                 return Reask()
-            index, candidates = int(button[1:]), state.pending.candidates
+            index = int(button[1:])
             chosen = places.commune(candidates[index]) if index < len(candidates) else None
             return Rejected("invalid_choice") if chosen is None else self._found(state, chosen)
         resolution = places.resolve(text or "")
@@ -158,51 +296,29 @@ class Reader(Generic[MemoT]):
         codes = tuple(c.commune.insee for c in resolution.candidates)
         return Offered(prompt, codes, tuple(rows))
 
+    def _offered(self, state: State[MemoT], text: str) -> str | None:
+        """Which of the communes offered a typed answer picks: a number, a name, oui or non."""
+        places = self.domain.places
+        candidates = state.pending.candidates
+        choices = [
+            Choice(
+                f"c{i}",
+                (places.label(code) or "", getattr(places.commune(code), "name", "")),
+            )
+            for i, code in enumerate(candidates)
+        ]
+        none = self.render.dialog.texts.commune_none_of_these
+        choices.append(Choice(NONE, (none.fr, none.en, *self.words.none)))
+        picked = Chooser(choices).pick(text)
+        if picked is not None:
+            return picked
+        answer = self.yes_or_no(text)
+        if answer == "no":
+            return NONE
+        return "c0" if answer == "yes" and len(candidates) == 1 else None
+
     def _found(self, state: State[MemoT], commune: Commune) -> Accepted:
-        said = self.render.text(
+        said_ = self.render.text(
             "commune_found", state, name=commune.name, department=commune.department
         )
-        return Accepted(commune.insee, said)
-
-
-def pick(text: str, options: Options) -> str | None:
-    """The option a typed answer designates: its number, its value or its label."""
-    folded = fold(text)
-    if not folded:
-        return None
-    if folded.isdigit() and 1 <= int(folded) <= len(options):
-        return options[int(folded) - 1][0]
-    for value, label in options:
-        if folded in (fold(value), fold(label)):
-            return value
-    for value, label in options:
-        if len(folded) >= 4 and folded in fold(label):
-            return value
-    return None
-
-
-def pick_several(text: str, options: Options) -> list[str]:
-    """The options a typed answer to a multiple choice designates, in the options' order."""
-    values = [value for value, _ in options]
-    picked = [pick(part, options) for part in _SEPARATORS.split(text)]
-    if not any(picked):
-        numbers = [int(n) for n in re.findall(r"\d+", text)]
-        picked = [values[n - 1] for n in numbers if 1 <= n <= len(values)]
-    return [value for value in values if value in picked]
-
-
-def free_text(node: Node, text: str) -> Accepted | Rejected:
-    """A typed text checked against the node's length and validators; amounts parsed."""
-    if not text:
-        return Rejected("invalid_text_empty")
-    if len(text) > node.max_length:
-        return Rejected("invalid_text_long", max=node.max_length)
-    for validator in node.validators:
-        if validator in _CHECKS:
-            error, check = _CHECKS[validator]
-            if not check(text):
-                return Rejected(error)
-    if node.kind == "amount" or "amount" in node.validators:
-        amount = parse_amount(text)
-        return Rejected("invalid_amount") if amount is None else Accepted(amount)
-    return Accepted(text)
+        return Accepted(commune.insee, said_)

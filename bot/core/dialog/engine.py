@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Generic
-
 from bot.core.conversation import Button, Context, Event, Inbound
-from bot.core.dialog.answers import Accepted, Offered, Outcome, Reader, Reask, Rejected, Toggled
-from bot.core.dialog.render import EDIT, OK, SEPARATOR, Renderer
+from bot.core.dialog.answers import Accepted, Offered, Outcome, Reask, Rejected, Toggled
+from bot.core.dialog.render import ASIDE, EDIT, OK, SEPARATOR
 from bot.core.dialog.schema import ASKING, CommandAction, Dialog, Node, targets
-from bot.core.dialog.state import AnswerValue, JsonObject, MemoT, Pending, State, load_state
+from bot.core.dialog.state import JsonObject, MemoT, Pending, State, load_state
 from bot.core.dialog.turn import Domain, Turn, TurnBuilder
+from bot.core.dialog.walk import MENU_NODE, Walker
+from bot.core.dialog.words import Choice, Chooser
 from bot.core.effects import ExportData, ForgetData
 from bot.core.geo import fold
-from bot.core.models import Language
 from bot.core.parsing import clean_text
 
 FORGET_NODE = "_forget"  # the node id in the buttons of the /oublier confirmation
-MAX_TEXT = 4000
+MAX_TEXT = 20_000  # what is read of one message at most; each question has its own limit
 
 
-class Engine(Generic[MemoT]):
+class Engine(Walker[MemoT]):
     """Runs a dialog for one conversation at a time, without I/O, clock or randomness."""
 
     def __init__(self, dialog: Dialog, domain: Domain[MemoT]) -> None:
-        self.dialog = dialog
-        self.domain = domain
-        self.render = Renderer(dialog, domain)
-        self.reader = Reader(self.render)
-        self._state_model = State[domain.memo]  # type: ignore[name-defined]
+        super().__init__(dialog, domain)
         self._commands: dict[str, CommandAction] = {
             name: command.action
             for command in dialog.commands
@@ -55,15 +50,6 @@ class Engine(Generic[MemoT]):
 
     # -- states -----------------------------------------------------------------------------
 
-    def new_state(self, language: Language = "fr") -> State[MemoT]:
-        """A conversation that has not started yet."""
-        return self._state_model(
-            tree_version=self.dialog.version,
-            node=self.dialog.start,
-            language=language,
-            memo=self.domain.memo(),
-        )
-
     def load(self, data: JsonObject) -> State[MemoT] | None:
         """A stored state, or None when it cannot be read any more."""
         return load_state(self._state_model, data)
@@ -86,7 +72,7 @@ class Engine(Generic[MemoT]):
         """
         if inbound.button is not None:
             node = inbound.button.partition(SEPARATOR)[0]
-            return node not in (state.node, FORGET_NODE)
+            return node not in (state.node, FORGET_NODE, ASIDE, MENU_NODE)
         return not (inbound.text or "").lstrip().startswith("/")
 
     # -- entry point ------------------------------------------------------------------------
@@ -123,9 +109,25 @@ class Engine(Generic[MemoT]):
                 self._invalid(out, "invalid_non_text")
         elif text is None:
             self._invalid(out, "invalid_non_text")
+        elif state.pending.forget:  # « oui » or « non » to « effacer vos données ? »
+            self._forget_typed(out, text[:MAX_TEXT], context)
         else:
-            self._answer(out, self.dialog.nodes[state.node], None, text[:MAX_TEXT], context)
+            self._typed(out, text[:MAX_TEXT], context)
         return out.turn()
+
+    def _typed(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
+        aside = self.domain.aside(None, text, out.state, context)
+        if aside is not None:
+            out.replies.extend(aside)
+        else:
+            self._answer(out, self.dialog.nodes[out.state.node], None, text, context)
+
+    def _forget_typed(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
+        """A typed answer to the erasure question; anything else than yes or no cancels it."""
+        answer = self.reader.yes_or_no(text)
+        self._button(out, f"{FORGET_NODE}{SEPARATOR}{answer or 'no'}", context)
+        if answer is None:  # the citizen moved on: their text answers the question on screen
+            self._typed(out, text, context)
 
     # -- versions, commands, start ----------------------------------------------------------
 
@@ -144,8 +146,12 @@ class Engine(Generic[MemoT]):
             out.say(self.render.text("resumed_after_update", state))
 
     def _command(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
-        state = out.state
         action = self._commands.get(fold(text.split()[0].lstrip("/").split("@")[0]), "help")
+        self._run(out, action, context)
+
+    def _run(self, out: TurnBuilder[MemoT], action: CommandAction, context: Context) -> None:
+        """Do what a command (or a menu button) asks."""
+        state = out.state
         if action == "start":
             if state.started:
                 self._ask(out, state.node)
@@ -157,6 +163,8 @@ class Engine(Generic[MemoT]):
             out.state = fresh
             out.say(self.render.text("restarted", fresh))
             self._start(out, context)
+        elif action == "new":
+            self._new_project(out, context)
         elif action == "back":
             self._back(out)
         elif action == "language":
@@ -176,40 +184,6 @@ class Engine(Generic[MemoT]):
             out.say(self.render.text("help", state))
             self._reask(out)
 
-    def _start(self, out: TurnBuilder[MemoT], context: Context) -> None:
-        state = out.state
-        state.started = True
-        state.started_at = context.now
-        state.node = self.dialog.start
-        self._enter(out, self.dialog.start, context)
-
-    def _reask(self, out: TurnBuilder[MemoT]) -> None:
-        if out.state.started:
-            self._ask(out, out.state.node)
-        else:
-            out.say(self.render.text("not_started", out.state))
-
-    def _back(self, out: TurnBuilder[MemoT]) -> None:
-        state = out.state
-        state.pending = Pending()
-        state.editing = False
-        if not state.path:
-            out.say(self.render.text("back_at_start", state))
-            self._reask(out)
-            return
-        state.node = state.path.pop()
-        self._ask(out, state.node)
-
-    def _invalid(self, out: TurnBuilder[MemoT], key: str, **values: object) -> None:
-        node = self.dialog.nodes.get(out.state.node)
-        custom = node.invalid if node is not None and key != "invalid_non_text" else None
-        render = self.render
-        out.say(
-            render.label(custom, out.state) if custom else render.text(key, out.state, **values)
-        )
-        out.events.append(Event("invalid_input", out.state.node, {"reason": key}))
-        self._reask(out)
-
     # -- inbound answers --------------------------------------------------------------------
 
     def _button(self, out: TurnBuilder[MemoT], data: str, context: Context) -> None:
@@ -223,6 +197,23 @@ class Engine(Generic[MemoT]):
                 out.state = self.new_state(state.language)
             else:
                 out.say(self.render.text("forget_cancelled", state))
+                self._reask(out)
+            return
+        if node_id == ASIDE:  # « Détails » and the like: said aside, the question stays
+            aside = self.domain.aside(value, None, state, context)
+            if aside is None:
+                out.say(self.render.text("stale_button", state))
+                self._reask(out)
+            out.replies.extend(aside or ())
+            return
+        if node_id == MENU_NODE:
+            node = self.dialog.nodes.get(state.node)
+            actions = [item.action for item in node.menu] if node is not None else []
+            chosen = next((action for action in actions if action == value), None)
+            if chosen is not None:
+                self._run(out, chosen, context)
+            else:
+                out.say(self.render.text("stale_button", state))
                 self._reask(out)
             return
         if data == state.last_button:
@@ -249,6 +240,8 @@ class Engine(Generic[MemoT]):
             if button is None and text:  # « Confirmer » typed: the button it names
                 button = self.reader.recap_button(out.state, text)
             self._answer_recap(out, node, button, context)
+        elif node.kind == "end" and node.menu:
+            self._menu(out, node, text, context)
         elif node.kind not in ASKING:  # an end node, or a node that does not ask: show where
             self._ask(out, out.state.node)
         else:
@@ -265,9 +258,11 @@ class Engine(Generic[MemoT]):
                 self._accept(out, node, value, context)
             case Rejected(reason=reason, max=maximum):
                 self._invalid(out, reason, max=maximum)
-            case Toggled(selection=selection):
+            case Toggled(selection=selection, said=said):
                 state.pending = state.pending.model_copy(update={"selection": selection})
-                out.replies.append(self.render.question(node, state, replaces_keyboard=True))
+                if said:
+                    out.say(said)
+                out.replies.append(self.render.question(node, state, replaces_keyboard=not said))
             case Offered(prompt=prompt, candidates=candidates, buttons=buttons):
                 state.pending = state.pending.model_copy(update={"candidates": candidates})
                 out.say(prompt, buttons=buttons)
@@ -296,96 +291,40 @@ class Engine(Generic[MemoT]):
                 return
         self._invalid(out, "invalid_choice")
 
-    # -- moving through the tree ------------------------------------------------------------
+    # -- after the end ----------------------------------------------------------------------
 
-    def _accept(
-        self, out: TurnBuilder[MemoT], node: Node, value: AnswerValue, context: Context
+    def _menu(
+        self, out: TurnBuilder[MemoT], node: Node, text: str | None, context: Context
     ) -> None:
-        """Record a valid answer and move on (skipping what an edit left valid)."""
-        state = out.state
-        assert node.key is not None
-        previous = state.answers.get(node.key)
-        state.answers[node.key] = value
-        state.pending = Pending()
+        """A message after an end: the menu's choice it names, or the menu itself."""
+        chooser = Chooser(
+            Choice(item.action, (item.label.fr, item.label.en, *item.synonyms))
+            for item in node.menu
+        )
+        picked = next((i.action for i in node.menu if i.action == chooser.pick(text or "")), None)
+        if picked is not None:
+            self._run(out, picked, context)
+        else:
+            self._ask(out, out.state.node)
+
+    def _new_project(self, out: TurnBuilder[MemoT], context: Context) -> None:
+        """Another project from the same citizen: a fresh start that keeps their consent."""
+        old = out.state
         consent = self.dialog.consent
-        if consent is not None and node.key == consent.key and value == consent.value:
-            state.consent_at = context.now
-        if previous is not None and previous != value:
-            self._clear_dependents(state, node.key)
-        state.path.append(state.node)
-        out.events.append(Event("answered", state.node))
-        self._enter(out, self._next(node, value, state.answers), context)
-
-    def _clear_dependents(self, state: State[MemoT], key: str) -> None:
-        """Clear answers that depend on `key`, transitively."""
-        queue = [key]
-        while queue:
-            changed = queue.pop()
-            for node in self.dialog.nodes.values():
-                if changed in node.depends_on and node.key and node.key in state.answers:
-                    del state.answers[node.key]
-                    queue.append(node.key)
-
-    def _next(self, node: Node, value: AnswerValue, given: dict[str, AnswerValue]) -> str:
-        """Where a node leads, given its answer and the answers so far."""
-        return self.dialog.next_of(node, value, given) or self.dialog.start
-
-    def _enter(self, out: TurnBuilder[MemoT], node_id: str, context: Context) -> None:
-        """Walk from `node_id`: say, act, skip what is answered while editing, then ask."""
-        state = out.state
-        for _ in range(len(self.dialog.nodes) + 1):
-            node = self.dialog.nodes[node_id]
-            state.node = node_id
-            out.events.append(Event("node_entered", node_id))
-            if node.kind == "say":
-                out.say(self.render.label(node.text, state))
-                if node.show is not None:
-                    out.replies.extend(self.domain.show(node.show, state))
-                node_id = self._next(node, None, state.answers)
-                continue
-            if node.kind == "action":
-                assert node.action is not None
-                self.domain.act(node.action, out, context)
-                state = out.state
-                node_id = self._next(node, None, state.answers)
-                continue
-            if node.kind == "end":
-                if node.text is not None:
-                    out.say(self.render.label(node.text, state))
-                state.editing = False
-                return
-            if state.editing and node.kind != "recap" and node.key in state.answers:
-                node_id = self._next(node, state.answers[node.key or ""], state.answers)
-                continue
-            self._ask(out, node_id)
+        fresh = self.new_state(old.language)
+        fresh.campaign = old.campaign
+        out.state = fresh
+        out.say(self.render.text("restarted", fresh))
+        if consent is None or old.answers.get(consent.key) != consent.value:
+            self._start(out, context)
             return
-        self._ask(out, self.dialog.start)  # a loop in the content: never spin forever
-
-    # -- asking -----------------------------------------------------------------------------
-
-    def _ask(self, out: TurnBuilder[MemoT], node_id: str) -> None:
-        state = out.state
-        node = self.dialog.nodes.get(node_id)
+        fresh.started, fresh.started_at = True, context.now
+        fresh.answers[consent.key] = consent.value
+        fresh.consent_at = old.consent_at
+        asking = self.dialog.asking(consent.key)
+        node = self.dialog.nodes[asking] if asking is not None else None
         if node is None:
-            state.node = self.dialog.start
-            node = self.dialog.nodes[state.node]
-        if node.kind == "multi" and state.pending.selection is None:
-            previous = state.answers.get(node.key or "")
-            chosen = (
-                previous if isinstance(previous, list) else self.domain.preselected(node, state)
-            )
-            state.pending = state.pending.model_copy(update={"selection": tuple(chosen)})
-        if node.kind == "recap":
-            out.replies.append(self.render.recap(state))
+            self._start(out, context)
             return
-        if node.kind == "end":
-            if node.text is not None:
-                out.say(self.render.label(node.text, state))
-            return
-        if node.kind not in ASKING:
-            out.say(self.render.label(node.text, state) or self.render.text("help", state))
-            return
-        intro = self.domain.intro(node, state, self.dialog)
-        if intro:
-            out.say(intro)
-        out.replies.append(self.render.question(node, state))
+        fresh.path.append(asking or "")
+        self._enter(out, self._next(node, consent.value, fresh.answers), context)

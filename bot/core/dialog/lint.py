@@ -17,6 +17,7 @@ from bot.core.dialog.schema import (
     Node,
     targets,
 )
+from bot.core.dialog.words import Choice, Chooser, names_of
 from bot.core.knowledge import ContentError, Problem, parse_yaml, validate
 from bot.core.models import Text
 
@@ -51,6 +52,7 @@ def lint(dialog: Dialog) -> Iterator[Finding]:
     yield from _limits(dialog)
     yield from _commands(dialog)
     yield from _declarations(dialog)
+    yield from _typed_names(dialog)
 
 
 def _graph(dialog: Dialog) -> Iterator[Finding]:
@@ -190,6 +192,30 @@ def _declarations(dialog: Dialog) -> Iterator[Finding]:
         for key in node.depends_on:
             if key not in asked:
                 yield ("nodes", node_id, "depends_on"), f"clé inconnue « {key} »"
+
+
+def _typed_names(dialog: Dialog) -> Iterator[Finding]:
+    """Every label and synonym of an answer, typed alone, must name that answer and no other."""
+    for node_id, node in dialog.nodes.items():
+        named = [
+            (f"options.{i}", o.value, (o.label.fr, o.label.en, *o.synonyms))
+            for i, o in enumerate(node.options)
+        ]
+        named += [
+            (f"menu.{i}", item.action, (item.label.fr, item.label.en, *item.synonyms))
+            for i, item in enumerate(node.menu)
+        ]
+        chooser = Chooser(
+            Choice(value, (*names_of(*names[:2]), *names[2:])) for _, value, names in named
+        )
+        for where, value, names in named:
+            for name in names:
+                if chooser.pick(name) != value:
+                    yield (
+                        ("nodes", node_id, *where.split(".")),
+                        f"« {name} », écrit seul, ne désigne pas cette réponse "
+                        "(il en désigne une autre, ou plusieurs) : changez ce synonyme",
+                    )
 
 
 def _texts_of(node: Node) -> Iterator[tuple[str, Text]]:

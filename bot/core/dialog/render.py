@@ -13,6 +13,7 @@ from bot.core.money import format_euros
 
 SEPARATOR = "|"  # button data is `node|value`
 OK, SKIP, NONE = "_ok", "_skip", "_none"  # values of the buttons the engine adds itself
+ASIDE = "_aside"  # `_aside|<request>`: a button answered aside (« Détails »), asking nothing
 EDIT = "e:"  # a recap button's value prefix: `recap|e:<key>` edits that answer
 MAX_LABEL = 60
 

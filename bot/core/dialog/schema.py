@@ -12,8 +12,8 @@ from bot.core.models import Record, Text
 NodeKind = Literal[
     "say", "text", "choice", "multi", "yesno", "commune", "amount", "action", "recap", "end"
 ]
-CommandAction = Literal["start", "restart", "back", "help", "language", "export", "forget"]
-Validator = Literal["non_empty", "email", "phone", "email_or_phone", "amount"]
+CommandAction = Literal["start", "restart", "new", "back", "help", "language", "export", "forget"]
+Validator = Literal["non_empty", "meaningful", "email", "phone", "email_or_phone", "amount"]
 Name = str  # an identifier the dialog's domain knows (action, option source, block to show)
 ASKING = frozenset({"text", "choice", "multi", "yesno", "commune", "amount", "recap"})
 MAX_BUTTON_BYTES = 64
@@ -27,7 +27,16 @@ class Option(Record):
 
     value: str = Field(pattern=r"^[a-z0-9-]{1,24}$")
     label: Text
+    synonyms: tuple[str, ...] = ()  # everyday words typed for it (« moi », « le soir »)
     next: str | None = None
+
+
+class MenuItem(Record):
+    """A button offered at an end, running a command (« Présenter un autre projet »)."""
+
+    action: CommandAction
+    label: Text
+    synonyms: tuple[str, ...] = ()
 
 
 class Rule(Record):
@@ -58,6 +67,7 @@ class Node(Record):
     options_from: Name | None = None
     validators: tuple[Validator, ...] = ()
     max_length: int = Field(default=1000, ge=1, le=4000)
+    too_long: Literal["refuse", "cut"] = "refuse"  # « cut »: keep the beginning, and say so
     optional: bool = False
     action: Name | None = None
     show: Name | None = None
@@ -67,6 +77,7 @@ class Node(Record):
     depends_on: tuple[str, ...] = ()
     recap_label: Text | None = None
     invalid: Text | None = None
+    menu: tuple[MenuItem, ...] = ()  # for an `end` node: what any later message is offered
 
     @model_validator(mode="after")
     def _coherent(self) -> Node:
@@ -80,6 +91,8 @@ class Node(Record):
             raise ValueError("indiquez « next » (ou un « next » par option)")
         if self.kind not in ("action", "end") and self.text is None:
             raise ValueError("ce nœud doit avoir un texte « text »")
+        if self.menu and self.kind != "end":
+            raise ValueError("« menu » ne s'emploie que sur un nœud « end »")
         if self.show is not None and self.kind != "say":
             raise ValueError("« show » ne s'emploie que sur un nœud « say »")
         return self
@@ -101,8 +114,15 @@ class Texts(Record):
     yes: Text
     no: Text
     invalid_choice: Text
+    invalid_multi: Text
+    invalid_meaningless: Text
     invalid_text_empty: Text
     invalid_text_long: Text
+    text_cut: Text  # {max}
+    multi_added: Text  # {named} {selection}
+    multi_kept: Text  # {named} {selection}
+    multi_removed: Text  # {named} {selection}
+    multi_empty: Text
     invalid_email: Text
     invalid_phone: Text
     invalid_email_or_phone: Text
@@ -141,6 +161,7 @@ class Texts(Record):
     forget_confirm: Text
     forget_done: Text
     forget_cancelled: Text
+    menu_prompt: Text
     not_started: Text
     lead_taken: Text  # {reference} {name} {counter}
     relay_from_advisor: Text  # {name} {counter} {reference} {text}
@@ -218,10 +239,20 @@ class ProfileKeys(Record):
 
 
 class Words(Record):
-    """Typed answers read as yes or no (compared accents and case folded)."""
+    """Typed answers the engine reads itself (compared with accents, case and punctuation folded).
+
+    `yes`/`no` answer yes/no questions and confirmations, `skip` an optional question, `done`
+    validates a multiple choice, `confirm` the recap, `none` a list of communes; `remove` starts
+    a typed answer that unticks (« sans alimentation »).
+    """
 
     yes: tuple[str, ...] = Field(min_length=1)
     no: tuple[str, ...] = Field(min_length=1)
+    skip: tuple[str, ...] = ("passer", "skip", "je ne sais pas", "je sais pas", "sais pas")
+    done: tuple[str, ...] = ("valider", "ok", "c'est bon", "c'est tout", "confirm", "done")
+    confirm: tuple[str, ...] = ("confirmer", "je confirme", "c'est bon", "valider", "confirm")
+    none: tuple[str, ...] = ("aucune", "aucune de celles-ci", "none")
+    remove: tuple[str, ...] = ("sans", "pas", "enlever", "retirer", "not", "remove", "without")
 
 
 class Dialog(Record):

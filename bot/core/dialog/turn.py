@@ -88,5 +88,14 @@ class Domain(Protocol[MemoT]):
     def act(self, action: str, turn: TurnBuilder[MemoT], context: Context) -> None:
         """Run an action node's action."""
 
+    def recognise(self, source: str, text: str) -> tuple[str, ...]:
+        """Options of `source` a typed text names in its own words (« seniors »: a theme)."""
+
     def show(self, block: str, state: State[MemoT]) -> list[Reply]:
         """The messages of a `say` node's `show` block."""
+
+    def aside(
+        self, request: str | None, text: str | None, state: State[MemoT], context: Context
+    ) -> list[Reply] | None:
+        """An answer given aside, without moving on: an `_aside|<request>` button, or a typed
+        text asking for it (« détails 2 »); None when it is not such a request."""

@@ -5,23 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from bot.core import applicability
 from bot.core.geo import Commune
 from bot.core.knowledge import Knowledge
 from bot.core.matching.calendar import next_session, open_session
 from bot.core.matching.results import Assessment, Criterion, Profile, Verdict
-from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme
+from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme, Stage, Text
 from bot.core.money import format_euros
 
-# Who can usually carry a project for someone who is not (yet) organised, in order of ease.
-CARRIER_SUGGESTIONS = (
-    Carrier.ASSOCIATION,
-    Carrier.COLLECTIF_INFORMEL,
-    Carrier.COOPERATIVE,
-    Carrier.ENTREPRISE_ESS,
-    Carrier.ENTREPRISE_ESUS,
-    Carrier.COLLECTIVITE,
-    Carrier.HABITANT,
-)
+STAGES = tuple(Stage)
+_PHRASE = {"esus_approval": "esus"}  # requirement → its phrase, where the names differ
 
 
 class Explainer:
@@ -61,62 +54,67 @@ class Explainer:
         )
 
     def reason(self, criteria: Sequence[Assessment]) -> str:
-        """Why a scheme fits: where it is open, the themes shared, the stage."""
-        shown = (Criterion.TERRITORY, Criterion.THEME, Criterion.STAGE)
+        """Why a scheme fits: where it is open, to whom, at which stage, the themes shared."""
+        shown = (Criterion.TERRITORY, Criterion.CARRIER, Criterion.STAGE, Criterion.THEME)
         return " · ".join(
             a.detail for a in criteria if a.verdict == Verdict.MET and a.criterion in shown
         )
 
     def remedy(
-        self, scheme: Scheme, profile: Profile, criterion: Criterion, language: Language
+        self,
+        scheme: Scheme,
+        profile: Profile,
+        criterion: Criterion,
+        path: Carrier | None,
+        language: Language,
     ) -> str:
-        """What would make a near miss fit, for its one unmet criterion."""
+        """What would make a near miss fit, for its one unmet criterion (never the theme)."""
         p = self.phrases
-        if criterion == Criterion.CARRIER:
-            suggestion = next(c for c in CARRIER_SUGGESTIONS if c in scheme.carriers)
-            label = self.vocabulary.carriers[suggestion].get(language)
-            return p.remedy_carrier.format(language, suggestion=label[:1].upper() + label[1:])
+        if criterion == Criterion.CARRIER and path is not None:
+            change = self.vocabulary.carrier_paths[profile.carrier][path]
+            return p.remedy_carrier.format(language, path=change.get(language))
         if criterion == Criterion.STAGE:
-            return p.remedy_stage.format(language, allowed=self._stages(scheme, language))
-        if criterion == Criterion.THEME:
-            return p.remedy_theme.format(language, allowed=self._themes(scheme.themes, language))
+            later = max(STAGES.index(s) for s in scheme.stages) > STAGES.index(profile.stage)
+            template = p.remedy_stage_later if later else p.remedy_stage_earlier
+            return template.format(language, allowed=self._stages(scheme, language))
         if criterion == Criterion.NEED:
             return p.remedy_need.format(language, offered=self._needs(scheme.needs, language))
         if criterion == Criterion.AMOUNT and scheme.amount is not None:
-            if scheme.amount.max is not None and (profile.amount or 0) > scheme.amount.max:
-                return p.remedy_amount_above.format(
-                    language, max=format_euros(scheme.amount.max, language)
-                )
             return p.remedy_amount_below.format(
                 language, min=format_euros(scheme.amount.min or 0, language)
             )
         return p.remedy_calendar.get(language)
 
-    def checks(self, scheme: Scheme, language: Language) -> tuple[str, ...]:
-        """What the citizen should verify before applying."""
-        p = self.phrases
-        r = scheme.requirements
+    def checks(
+        self, scheme: Scheme, carrier: Carrier, region: str, language: Language
+    ) -> tuple[str, ...]:
+        """What this citizen should verify before applying: only what concerns their carrier."""
         checks: list[str] = []
-        if r.prior_workshop:
-            checks.append(p.requirement_prior_workshop.get(language))
-        if r.sponsor:
-            checks.append(p.requirement_sponsor.get(language))
-        if r.seat_in_territory:
-            checks.append(p.requirement_seat_in_territory.get(language))
-        if r.structure_min_age_years:
-            checks.append(
-                p.requirement_structure_min_age.format(language, years=r.structure_min_age_years)
-            )
-        if r.min_employees:
-            checks.append(p.requirement_min_employees.format(language, count=r.min_employees))
-        if r.esus_approval:
-            checks.append(p.requirement_esus.get(language))
-        if r.cofunding:
-            checks.append(p.requirement_cofunding.get(language))
-        checks.extend(c.get(language) for c in scheme.conditions)
+        condition = scheme.carrier_conditions.get(carrier)
+        if condition is not None:
+            checks.append(condition.get(language))
+        for requirement in applicability.requirements(scheme, carrier):
+            checks.append(self._requirement(requirement, language))
+        checks.extend(
+            c.get(language) for c in scheme.conditions if applicability.applies(c, carrier, region)
+        )
         if scheme.verify is not None:
             checks.append(scheme.verify.get(language))
         return tuple(checks)
+
+    def _requirement(self, requirement: applicability.Applicable, language: Language) -> str:
+        p = self.phrases
+        count = requirement.value or 0
+        if requirement.name == "structure_min_age_years":
+            if count == 1:
+                return p.requirement_structure_min_age_one.get(language)
+            return p.requirement_structure_min_age.format(language, years=count)
+        if requirement.name == "min_employees":
+            if count == 1:
+                return p.requirement_min_employees_one.get(language)
+            return p.requirement_min_employees.format(language, count=count)
+        phrase: Text = getattr(p, f"requirement_{_PHRASE.get(requirement.name, requirement.name)}")
+        return phrase.get(language)
 
     def notice(self, levels: Sequence[Level], language: Language) -> str | None:
         """A word when nothing fits, or when only national schemes do."""
@@ -189,9 +187,8 @@ class Explainer:
     def _stage(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
         p = self.phrases
         if verdict == Verdict.MET:
-            return p.stage_met.format(
-                language, stage=self.vocabulary.stages[profile.stage].get(language)
-            )
+            label = self.vocabulary.stages[profile.stage].get(language)
+            return p.stage_met.format(language, stage=p.quoted.format(language, label=label))
         return p.stage_not_met.format(language, allowed=self._stages(scheme, language))
 
     def _theme(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
@@ -210,7 +207,7 @@ class Explainer:
         if verdict == Verdict.MET:
             shared = [n for n in scheme.needs if n in profile.needs]
             return p.need_met.format(language, needs=self._needs(shared, language))
-        template = p.need_unknown if verdict == Verdict.UNKNOWN else p.need_not_met
+        template = p.need_unknown if verdict == Verdict.UNKNOWN else p.need_not_met  # or partial
         return template.format(language, offered=self._needs(scheme.needs, language))
 
     def _amount(
@@ -229,7 +226,7 @@ class Explainer:
         if verdict == Verdict.MET:
             return p.amount_within.format(language, amount=asked, range=bounds)
         if published.max is not None and amount > published.max:
-            return p.amount_above.format(
+            return p.amount_partial.format(
                 language, amount=asked, max=format_euros(published.max, language)
             )
         return p.amount_below.format(
@@ -238,6 +235,8 @@ class Explainer:
 
     def _calendar(self, scheme: Scheme, on: dt.date, language: Language) -> str:
         p = self.phrases
+        if scheme.calendar.unconfirmed and open_session(scheme, on) is None:
+            return p.calendar_unconfirmed.get(language)
         if scheme.calendar.mode == "permanent":
             return p.calendar_permanent.get(language)
         session = open_session(scheme, on)
@@ -264,7 +263,9 @@ class Explainer:
 
     def _stages(self, scheme: Scheme, language: Language) -> str:
         stages = self.vocabulary.stages
-        return self._join([stages[s].get(language) for s in scheme.stages], language)
+        quoted = self.phrases.quoted
+        labels = [quoted.format(language, label=stages[s].get(language)) for s in scheme.stages]
+        return self._join(labels, language)
 
     def _needs(self, needs: Iterable[Need], language: Language) -> str:
         labels = self.vocabulary.needs

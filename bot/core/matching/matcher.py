@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.core.applicability import applies
 from bot.core.geo import Commune, distance_km
 from bot.core.knowledge import Knowledge
 from bot.core.matching.calendar import deadline, open_session
@@ -22,7 +23,8 @@ from bot.core.matching.results import (
 from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme, Stage
 
 LEVEL_ORDER = {level: rank for rank, level in enumerate(Level)}
-_WEIGHTS = {Verdict.MET: 1.0, Verdict.UNKNOWN: 0.5, Verdict.NOT_MET: 0.0}
+_WEIGHTS = {Verdict.MET: 1.0, Verdict.PARTIAL: 0.75, Verdict.UNKNOWN: 0.5, Verdict.NOT_MET: 0.0}
+STAGES = tuple(Stage)
 
 Territorial = Scheme | Counter
 _Judged = tuple[tuple[object, ...], "_Prepared", Level, list[Verdict]]
@@ -115,8 +117,8 @@ class Matcher:
             if prepared is None:
                 continue
             verdicts = self._assess(prepared, profile, on)
-            misses = verdicts.count(Verdict.NOT_MET)
-            if misses > 1:
+            misses = 2 if verdicts is None else verdicts.count(Verdict.NOT_MET)
+            if verdicts is None or misses > 1:
                 continue
             key = self._rank_key(prepared, level, verdicts, profile, on)
             (eligible if misses == 0 else near).append((key, prepared, level, verdicts))
@@ -159,32 +161,52 @@ class Matcher:
                 found.setdefault(record_id, level)
         return list(found.items())
 
-    @staticmethod
-    def _assess(prepared: _Prepared, profile: Profile, on: dt.date) -> list[Verdict]:
-        """Cheap verdicts for every criterion but territory (already met by construction)."""
+    def _assess(self, prepared: _Prepared, profile: Profile, on: dt.date) -> list[Verdict] | None:
+        """Verdicts for every criterion but territory (met by construction); None: excluded.
+
+        Hardness (README, « How results are chosen and shown »): a theme outside the scheme's,
+        a stage two steps away or more, a carrier that cannot become an accepted one exclude;
+        a carrier that can, an adjacent stage, a need a generalist scheme does not meet and an
+        amount under the minimum make a near miss; an amount above the cap, a need a scheme
+        made for the project's themes does not meet, an unknown calendar keep it, with a note.
+        """
         scheme = prepared.scheme
-        if profile.carrier not in prepared.carriers:
+        if profile.carrier in prepared.carriers:
+            known = profile.carrier not in scheme.carrier_conditions
+            carrier = Verdict.MET if known else Verdict.UNKNOWN
+        elif self.carrier_path(scheme, profile.carrier) is not None:
             carrier = Verdict.NOT_MET
-        elif profile.carrier in scheme.carrier_conditions:
-            carrier = Verdict.UNKNOWN
         else:
-            carrier = Verdict.MET
-        stage = Verdict.MET if profile.stage in prepared.stages else Verdict.NOT_MET
+            return None
+        gap = stage_gap(scheme, profile.stage)
+        if gap > 1:
+            return None
+        stage = Verdict.MET if gap == 0 else Verdict.NOT_MET
+        themed = bool(prepared.themes.intersection(profile.themes))
         if not prepared.themes:
             theme = Verdict.MET
         elif not profile.themes:
             theme = Verdict.UNKNOWN
+        elif themed:
+            theme = Verdict.MET
         else:
-            theme = Verdict.MET if prepared.themes.intersection(profile.themes) else Verdict.NOT_MET
+            return None
         if not profile.needs:
             need = Verdict.UNKNOWN
+        elif prepared.needs.intersection(profile.needs):
+            need = Verdict.MET
         else:
-            need = Verdict.MET if prepared.needs.intersection(profile.needs) else Verdict.NOT_MET
+            need = Verdict.PARTIAL if themed else Verdict.NOT_MET
         amount = _amount_verdict(prepared, profile.amount)
         calendar = Verdict.MET if open_session(scheme, on) is not None else Verdict.UNKNOWN
         if scheme.calendar.mode == "permanent":
             calendar = Verdict.MET
         return [Verdict.MET, carrier, stage, theme, need, amount, calendar]
+
+    def carrier_path(self, scheme: Scheme, carrier: Carrier) -> Carrier | None:
+        """The carrier of `scheme` this one can sensibly become (« en créant une association »)."""
+        paths = self.knowledge.vocabulary.carrier_paths.get(carrier, {})
+        return next((target for target in paths if target in scheme.carriers), None)
 
     @staticmethod
     def _rank_key(
@@ -223,14 +245,15 @@ class Matcher:
         explainer = self.explainer
         criteria = explainer.criteria(scheme, level, verdicts, profile, commune, on, language)
         missed = [a.criterion for a in criteria if a.verdict == Verdict.NOT_MET]
-        remedy = explainer.remedy(scheme, profile, missed[0], language) if missed else None
+        path = self.carrier_path(scheme, profile.carrier)
+        remedy = explainer.remedy(scheme, profile, missed[0], path, language) if missed else None
         return SchemeMatch(
             scheme=scheme,
             score=round(sum(_WEIGHTS[v] for v in verdicts) / len(verdicts), 2),
             criteria=criteria,
             reason=remedy or explainer.reason(criteria),
             remedy=remedy,
-            checks=explainer.checks(scheme, language),
+            checks=explainer.checks(scheme, profile.carrier, commune.region, language),
             deadline=deadline(scheme, on),
             level=level,
         )
@@ -274,7 +297,12 @@ class Matcher:
             if km is not None and counter.location_precision == "approximate":
                 km = None  # a distance to a placeholder seat would mislead
             reasons = self.explainer.counter_reasons(counter, level, km, profile, language)
-            matches.append(CounterMatch(counter, level, km, reasons))
+            notes = tuple(
+                note.get(language)
+                for note in counter.regional_notes
+                if applies(note, profile.carrier, commune.region)
+            )
+            matches.append(CounterMatch(counter, level, km, reasons, notes))
         return tuple(matches)
 
     def _counter_distance(self, counter: Counter, commune: Commune) -> float | None:
@@ -296,10 +324,16 @@ def _amount_verdict(prepared: _Prepared, amount: int | None) -> Verdict:
     if amount is None or published is None or (published.min is None and published.max is None):
         return Verdict.UNKNOWN
     if published.max is not None and amount > published.max:
-        return Verdict.NOT_MET
+        return Verdict.PARTIAL  # the scheme pays part of the need: kept
     if published.min is not None and amount < published.min:
         return Verdict.NOT_MET
     return Verdict.MET
+
+
+def stage_gap(scheme: Scheme, stage: Stage) -> int:
+    """How many steps the stage is from the nearest stage the scheme works at (0: one of them)."""
+    at = STAGES.index(stage)
+    return min(abs(STAGES.index(s) - at) for s in scheme.stages)
 
 
 def counter_fits(counter: Counter, profile: Profile) -> bool:

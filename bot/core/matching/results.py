@@ -31,8 +31,9 @@ class Verdict(StrEnum):
     """Outcome of one criterion."""
 
     MET = "met"
+    PARTIAL = "partial"  # soft: kept, with a note (an amount above the cap…)
     UNKNOWN = "unknown"
-    NOT_MET = "not_met"
+    NOT_MET = "not_met"  # a near miss when it is the only one
 
 
 class Criterion(StrEnum):
@@ -78,6 +79,7 @@ class CounterMatch:
     level: Level
     distance_km: float | None
     reasons: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # regional notes, said only in their region
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,11 @@ class SchemeView(Record):
     checks: tuple[str, ...]
     deadline: dt.date | None
     url: str
+    # Added later: a filing stored before them still loads (with these defaults).
+    summary: str | None = None
+    expenses: tuple[str, ...] = ()
+    amount_note: str | None = None
+    calendar_note: str | None = None
 
 
 class Pin(Record):
@@ -53,6 +58,7 @@ class CounterView(Record):
     how: str | None
     where: str
     pin: Pin | None
+    notes: tuple[str, ...] = ()  # said only in the counter's region (« En Bretagne… »)
 
 
 class CommuneView(Record):
@@ -84,8 +90,8 @@ def snapshot(
     return MatchSnapshot(
         commune=CommuneView(insee=commune.insee, name=commune.name, department=commune.department),
         notice=result.notice,
-        schemes=tuple(_scheme(m) for m in result.schemes[:limit]),
-        near_misses=tuple(_scheme(m) for m in result.near_misses[:limit]),
+        schemes=tuple(scheme_view(m, language) for m in result.schemes[:limit]),
+        near_misses=tuple(scheme_view(m, language) for m in result.near_misses[:limit]),
         counters=tuple(_counter(c, language, communes) for c in result.counters[:limit]),
     )
 
@@ -95,7 +101,10 @@ def commune_label(commune: Commune) -> str:
     return f"{commune.name} ({commune.department})"
 
 
-def _scheme(match: SchemeMatch) -> SchemeView:
+def scheme_view(match: SchemeMatch, language: Language) -> SchemeView:
+    """One matched scheme as plain data, with what its card and its details show."""
+    scheme = match.scheme
+    amount, calendar = scheme.amount, scheme.calendar
     return SchemeView(
         id=match.scheme.id,
         name=match.scheme.name,
@@ -111,6 +120,10 @@ def _scheme(match: SchemeMatch) -> SchemeView:
         checks=match.checks,
         deadline=match.deadline,
         url=match.scheme.url,
+        summary=scheme.summary.get(language),
+        expenses=tuple(e.get(language) for e in scheme.expenses),
+        amount_note=amount.note.get(language) if amount and amount.note else None,
+        calendar_note=calendar.note.get(language) if calendar.note else None,
     )
 
 
@@ -129,6 +142,7 @@ def _counter(
         how=counter.how_to_reach.get(language) if counter.how_to_reach else None,
         where=commune_label(seat) if seat else counter.commune,
         pin=_pin(match, seat),
+        notes=match.notes,
     )
 
 

@@ -16,6 +16,7 @@ from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile, snapshot
 from bot.core.models import Carrier, Language, Need, Stage
 from bot.core.qualification import messages
+from bot.core.qualification.details import Details
 from bot.core.qualification.places import CatalogPlaces
 
 PRESELECT_SCORE = 0.5  # a theme backed by at least one keyword is ticked in advance
@@ -33,6 +34,7 @@ class QualificationMemo(Memo):
     # filing (a later turn) runs the match again, on the knowledge of the day.
     results: MatchSnapshot | None = Field(default=None, exclude=True)
     filed: bool = False
+    matched: bool = False  # the results were shown: « détails 2 » typed may ask about them
 
 
 QualificationState = State[QualificationMemo]
@@ -48,6 +50,7 @@ class Qualification:
         self.dialog = dialog
         self.catalog = catalog
         self.places = CatalogPlaces(catalog)
+        self.details = Details(catalog)
         knowledge = catalog.knowledge
         self._theme_labels = {t.slug: t.label for t in knowledge.themes}
         self._scale = knowledge.markers.scale
@@ -109,7 +112,31 @@ class Qualification:
             levels = [(m.marker, m.level) for m in self._assessment(state)]
             knowledge = self.catalog.knowledge
             return messages.assessment(levels, knowledge.markers, self.dialog.texts, state.language)
-        return messages.results(state.memo.results, self.dialog.texts, state.language)
+        words = self.catalog.knowledge.vocabulary.results
+        return messages.results(state.memo.results, self.dialog.texts, words, state.language)
+
+    def recognise(self, source: str, text: str) -> tuple[str, ...]:
+        """Themes a typed text names by their keywords (« seniors », « potager »)."""
+        if source != THEMES:
+            return ()
+        return tuple(t.slug for t in self.catalog.themes.detect(text, 3) if t.score >= 1.0)
+
+    def aside(
+        self, request: str | None, text: str | None, state: QualificationState, context: Context
+    ) -> list[Reply] | None:
+        """A scheme's « Détails », from its card's button or typed (« détails 2 »).
+
+        The match is not kept in the state: it runs again from the answers (pure, on
+        context.today). A typed text counts only once the results were shown, and only when
+        it names a scheme shown; otherwise it is an ordinary answer.
+        """
+        if text is not None:
+            if not state.memo.matched:
+                return None
+            request = self.details.typed(text)
+        if request is None:
+            return None
+        return self.details.answer(request, self.profile(state), context.today, state.language)
 
     # -- what the answers say ---------------------------------------------------------------
 
@@ -144,7 +171,7 @@ class Qualification:
         result = self.catalog.matcher.match(profile, context.today, state.language, limit=10)
         communes = self.catalog.knowledge.geo.communes
         kept = snapshot(result, state.language, communes, limit=SNAPSHOT_LIMIT)
-        state.memo = state.memo.model_copy(update={"results": kept})
+        state.memo = state.memo.model_copy(update={"results": kept, "matched": True})
         if not log:
             return
         department = result.commune.department

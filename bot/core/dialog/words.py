@@ -1,0 +1,137 @@
+"""Which offered answer a typed text names: its number, label or synonym, in the citizen's words.
+
+Typed answers are compared folded (case, accents and punctuation ignored), in this order: the
+number of the answer; the whole text equal to one of an answer's names; a name said within a
+longer sentence (« le matin svp », « ça prend forme, on a rencontré la mairie »), a name nested in
+a longer one giving way; the text said within a longer name (« bien vieillir »); then typos, word
+group by word group. Two different answers named is no answer: the question is asked again.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.core.geo import fold
+
+MIN_NAME = 3  # letters of the shortest name looked for within a sentence (« moi »)
+MIN_INSIDE = 4  # letters of the shortest text looked for within a longer name
+TYPO_SCORE = 86.0  # rapidfuzz ratio above which a text is taken as a typo of a name
+MIN_TYPO = 5  # letters of the shortest name a typo is looked for in
+_PARENTHESES = re.compile(r"\(([^)]*)\)")
+_PARTS = re.compile(r"[,;:/…]|\.\.\.")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An offered answer and every name a citizen may type for it (labels, synonyms)."""
+
+    value: str
+    names: tuple[str, ...]
+
+
+def names_of(*labels: str) -> tuple[str, ...]:
+    """A label's names: itself, without its parentheses, and each of its parts (« Scop »)."""
+    found: list[str] = []
+    for label in labels:
+        found.append(label)
+        inside = _PARENTHESES.findall(label)
+        outside = _PARENTHESES.sub(" ", label)
+        found.append(outside)
+        for piece in (outside, *inside):
+            found.extend(_PARTS.split(piece))
+    return tuple(found)
+
+
+class Chooser:
+    """Reads a typed answer against the answers offered; build one per question shown."""
+
+    def __init__(self, *choices: Choice | Iterable[Choice]) -> None:
+        self.choices = tuple(
+            one for group in choices for one in ((group,) if isinstance(group, Choice) else group)
+        )
+        self._names: list[tuple[str, str]] = []  # (folded name, value), each pair once
+        seen: set[tuple[str, str]] = set()
+        for choice in self.choices:
+            for name in choice.names:
+                folded = fold(name)
+                if folded and (folded, choice.value) not in seen:
+                    seen.add((folded, choice.value))
+                    self._names.append((folded, choice.value))
+
+    def pick(self, text: str) -> str | None:
+        """The value of the one answer the text names, or None (nothing, or two answers)."""
+        folded = fold(text)
+        if not folded:
+            return None
+        if folded.isdigit():
+            number = int(folded)
+            return self.choices[number - 1].value if 1 <= number <= len(self.choices) else None
+        for stage in (self._exact, self._within, self._inside, self._typo):
+            named = stage(folded)
+            if named:  # the first way of naming that finds anything decides, even « two »
+                return _one(named)
+        return None
+
+    def _exact(self, folded: str) -> set[str]:
+        """The whole text is one of the names."""
+        return {value for name, value in self._names if name == folded}
+
+    def _within(self, folded: str) -> set[str]:
+        """Names said within the sentence, as whole words: one answer, once nested ones go.
+
+        A name inside a longer name of another answer said there does not count (« aide » in
+        « aide financière »); two answers named apart (« le matin ou le soir ») are no answer.
+        """
+        padded = f" {folded} "
+        spans: list[tuple[int, int, str]] = []
+        for name, value in self._names:
+            if len(name.replace(" ", "")) < MIN_NAME:
+                continue
+            start = padded.find(f" {name} ")
+            while start >= 0:
+                spans.append((start, start + len(name) + 2, value))
+                start = padded.find(f" {name} ", start + 1)
+        return {
+            value
+            for start, end, value in spans
+            if not any(s <= start and end <= e and v != value and e - s > end - start
+                       for s, e, v in spans)
+        }  # fmt: skip
+
+    def _inside(self, folded: str) -> set[str]:
+        """The sentence said within a longer name, as whole words (« bien vieillir »)."""
+        if len(folded.replace(" ", "")) < MIN_INSIDE:
+            return set()
+        padded = f" {folded} "
+        return {value for name, value in self._names if padded in f" {name} "}
+
+    def _typo(self, folded: str) -> set[str]:
+        """A name typed with a slip, compared with word groups of the same length."""
+        if len(folded) < MIN_TYPO:
+            return set()
+        words = folded.split()
+        scores: dict[str, float] = {}
+        for name, value in self._names:
+            if len(name) < MIN_TYPO:
+                continue
+            size = len(name.split())
+            windows = [" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))]
+            score = max(fuzz.ratio(window, name) for window in windows)
+            if score >= TYPO_SCORE:
+                scores[value] = max(scores.get(value, 0.0), score)
+        top = max(scores.values(), default=0.0)
+        return {value for value, score in scores.items() if score >= top - 2}
+
+
+def _one(values: set[str]) -> str | None:
+    return next(iter(values)) if len(values) == 1 else None
+
+
+def said(text: str, words: Sequence[str]) -> bool:
+    """Whether the text is one of these words or expressions (folded), as a whole."""
+    folded = fold(text)
+    return bool(folded) and any(folded == fold(word) for word in words)
