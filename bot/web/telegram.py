@@ -88,6 +88,10 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         await comptoir.courier.stop(DRAIN_SECONDS)
         with contextlib.suppress(Exception):
             await bot.shutdown()
+        # A bot that never got through initialize() skips closing its transport: close it here.
+        for request in (bot.request, poll_request):
+            with contextlib.suppress(Exception):
+                await request.shutdown()
 
 
 async def _initialize(bot: Bot) -> bool:
