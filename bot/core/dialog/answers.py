@@ -9,9 +9,9 @@ from typing import Generic
 
 from bot.core.conversation import Button
 from bot.core.dialog.render import EDIT, NONE, OK, SEPARATOR, SKIP, Renderer
-from bot.core.dialog.schema import Node
+from bot.core.dialog.schema import CommandAction, Node
 from bot.core.dialog.state import AnswerValue, MemoT, State
-from bot.core.dialog.words import Choice, Chooser, names_of, said
+from bot.core.dialog.words import Choice, Chooser, labelled, names_of, said
 from bot.core.geo import Commune, fold
 from bot.core.money import format_number
 from bot.core.parsing import is_email, is_french_phone, parse_amount
@@ -79,10 +79,7 @@ class Reader(Generic[MemoT]):
         self.words = words = render.dialog.words
         texts = render.dialog.texts
         self._yes_no = Chooser(
-            (
-                Choice("yes", (*names_of(texts.yes.fr, texts.yes.en), *words.yes)),
-                Choice("no", (*names_of(texts.no.fr, texts.no.en), *words.no)),
-            )
+            [labelled("yes", texts.yes, words.yes), labelled("no", texts.no, words.no)]
         )
         # What a free text cannot be: a yes, a no, « je ne sais pas », « ok »…
         self._not_answers = (*words.yes, *words.no, *words.skip, *words.done)
@@ -122,22 +119,28 @@ class Reader(Generic[MemoT]):
         """The options of a question with every name they may be typed as (and « Valider »)."""
         labels = {language: dict(self.render.options(node, language)) for language in ("fr", "en")}
         synonyms = {o.value: o.synonyms for o in node.options}
-        validate = self.render.dialog.texts.validate_button
-        finish = Choice(OK, (validate.fr, validate.en, *self.words.done, *self.words.yes))
-        return Chooser(
-            *(
-                Choice(
-                    value,
-                    (
-                        *names_of(label, labels["en"].get(value, label)),
-                        *synonyms.get(value, ()),
-                        *((value,) if not value.isdigit() else ()),
-                    ),
-                )
-                for value, label in labels["fr"].items()
-            ),
-            *((finish,) if done else ()),
-        )
+        choices = [
+            Choice(
+                value,
+                (
+                    *names_of(label, labels["en"].get(value, label)),
+                    *synonyms.get(value, ()),
+                    *((value,) if not value.isdigit() else ()),
+                ),
+            )
+            for value, label in labels["fr"].items()
+        ]
+        if done:
+            validate = self.render.dialog.texts.validate_button
+            choices.append(labelled(OK, validate, (*self.words.done, *self.words.yes)))
+        return Chooser(choices)
+
+    def menu_action(self, node: Node, text: str) -> CommandAction | None:
+        """The command of an end's menu a typed text names (« nouveau projet »)."""
+        items = {item.action: item for item in node.menu}
+        chooser = Chooser(labelled(a, i.label, i.synonyms) for a, i in items.items())
+        picked = chooser.pick(text)
+        return items[picked].action if picked in items else None
 
     def recap_button(self, state: State[MemoT], text: str) -> str | None:
         """The value of the recap's button the citizen typed (« confirmer », « prénom »)."""
@@ -308,7 +311,7 @@ class Reader(Generic[MemoT]):
             for i, code in enumerate(candidates)
         ]
         none = self.render.dialog.texts.commune_none_of_these
-        choices.append(Choice(NONE, (none.fr, none.en, *self.words.none)))
+        choices.append(labelled(NONE, none, self.words.none))
         picked = Chooser(choices).pick(text)
         if picked is not None:
             return picked

@@ -9,7 +9,6 @@ from bot.core.dialog.schema import ASKING, CommandAction, Dialog, Node, targets
 from bot.core.dialog.state import JsonObject, MemoT, Pending, State, load_state
 from bot.core.dialog.turn import Domain, Turn, TurnBuilder
 from bot.core.dialog.walk import MENU_NODE, Walker
-from bot.core.dialog.words import Choice, Chooser
 from bot.core.effects import ExportData, ForgetData
 from bot.core.geo import fold
 from bot.core.parsing import clean_text
@@ -158,10 +157,7 @@ class Engine(Walker[MemoT]):
             else:
                 self._start(out, context)
         elif action == "restart":
-            fresh = self.new_state(state.language)
-            fresh.campaign = state.campaign
-            out.state = fresh
-            out.say(self.render.text("restarted", fresh))
+            self._fresh(out, "restarted")
             self._start(out, context)
         elif action == "new":
             self._new_project(out, context)
@@ -297,34 +293,33 @@ class Engine(Walker[MemoT]):
         self, out: TurnBuilder[MemoT], node: Node, text: str | None, context: Context
     ) -> None:
         """A message after an end: the menu's choice it names, or the menu itself."""
-        chooser = Chooser(
-            Choice(item.action, (item.label.fr, item.label.en, *item.synonyms))
-            for item in node.menu
-        )
-        picked = next((i.action for i in node.menu if i.action == chooser.pick(text or "")), None)
-        if picked is not None:
-            self._run(out, picked, context)
+        action = self.reader.menu_action(node, text or "")
+        if action is not None:
+            self._run(out, action, context)
         else:
             self._ask(out, out.state.node)
 
-    def _new_project(self, out: TurnBuilder[MemoT], context: Context) -> None:
-        """Another project from the same citizen: a fresh start that keeps their consent."""
+    def _fresh(self, out: TurnBuilder[MemoT], said: str) -> State[MemoT]:
+        """A new conversation in place of this one (same language and link), announced."""
         old = out.state
-        consent = self.dialog.consent
         fresh = self.new_state(old.language)
         fresh.campaign = old.campaign
         out.state = fresh
-        out.say(self.render.text("restarted", fresh))
-        if consent is None or old.answers.get(consent.key) != consent.value:
+        out.say(self.render.text(said, fresh))
+        return fresh
+
+    def _new_project(self, out: TurnBuilder[MemoT], context: Context) -> None:
+        """Another project from the same citizen: a fresh start that keeps their consent."""
+        old, consent = out.state, self.dialog.consent
+        asking = self.dialog.asking(consent.key) if consent is not None else None
+        if consent is None or asking is None or old.answers.get(consent.key) != consent.value:
+            self._fresh(out, "restarted")
             self._start(out, context)
             return
+        fresh = self._fresh(out, "new_project")
         fresh.started, fresh.started_at = True, context.now
         fresh.answers[consent.key] = consent.value
         fresh.consent_at = old.consent_at
-        asking = self.dialog.asking(consent.key)
-        node = self.dialog.nodes[asking] if asking is not None else None
-        if node is None:
-            self._start(out, context)
-            return
-        fresh.path.append(asking or "")
+        fresh.path.append(asking)
+        node = self.dialog.nodes[asking]
         self._enter(out, self._next(node, consent.value, fresh.answers), context)

@@ -17,7 +17,7 @@ from bot.core.dialog.schema import (
     Node,
     targets,
 )
-from bot.core.dialog.words import Choice, Chooser, names_of
+from bot.core.dialog.words import Chooser, labelled
 from bot.core.knowledge import ContentError, Problem, parse_yaml, validate
 from bot.core.models import Text
 
@@ -198,21 +198,17 @@ def _typed_names(dialog: Dialog) -> Iterator[Finding]:
     """Every label and synonym of an answer, typed alone, must name that answer and no other."""
     for node_id, node in dialog.nodes.items():
         named = [
-            (f"options.{i}", o.value, (o.label.fr, o.label.en, *o.synonyms))
-            for i, o in enumerate(node.options)
+            (("options", str(i)), o.value, o.label, o.synonyms) for i, o in enumerate(node.options)
         ]
         named += [
-            (f"menu.{i}", item.action, (item.label.fr, item.label.en, *item.synonyms))
-            for i, item in enumerate(node.menu)
+            (("menu", str(i)), m.action, m.label, m.synonyms) for i, m in enumerate(node.menu)
         ]
-        chooser = Chooser(
-            Choice(value, (*names_of(*names[:2]), *names[2:])) for _, value, names in named
-        )
-        for where, value, names in named:
-            for name in names:
+        chooser = Chooser(labelled(value, label, synonyms) for _, value, label, synonyms in named)
+        for where, value, label, synonyms in named:
+            for name in (label.fr, label.en, *synonyms):
                 if chooser.pick(name) != value:
                     yield (
-                        ("nodes", node_id, *where.split(".")),
+                        ("nodes", node_id, *where),
                         f"« {name} », écrit seul, ne désigne pas cette réponse "
                         "(il en désigne une autre, ou plusieurs) : changez ce synonyme",
                     )

@@ -104,6 +104,7 @@ class Texts(Record):
     help: Text
     back_at_start: Text
     restarted: Text
+    new_project: Text
     stale_button: Text
     resumed_after_update: Text
     progress: Text

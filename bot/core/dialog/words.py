@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.core.geo import fold
+from bot.core.models import Text
 
 MIN_NAME = 3  # letters of the shortest name looked for within a sentence (« moi »)
 MIN_INSIDE = 4  # letters of the shortest text looked for within a longer name
@@ -46,13 +47,16 @@ def names_of(*labels: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def labelled(value: str, label: Text, synonyms: Iterable[str] = ()) -> Choice:
+    """An answer named by its label in both languages, the label's parts, and its synonyms."""
+    return Choice(value, (*names_of(label.fr, label.en), *synonyms))
+
+
 class Chooser:
     """Reads a typed answer against the answers offered; build one per question shown."""
 
-    def __init__(self, *choices: Choice | Iterable[Choice]) -> None:
-        self.choices = tuple(
-            one for group in choices for one in ((group,) if isinstance(group, Choice) else group)
-        )
+    def __init__(self, choices: Iterable[Choice]) -> None:
+        self.choices = tuple(choices)
         self._names: list[tuple[str, str]] = []  # (folded name, value), each pair once
         seen: set[tuple[str, str]] = set()
         for choice in self.choices:
