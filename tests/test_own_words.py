@@ -214,6 +214,29 @@ def test_needs_typed_in_words_are_added_shown_and_wait_for_validation(
     assert driver.state.answers["needs"] == ["accompagnement"]
 
 
+def test_a_part_of_a_typed_answer_not_understood_is_said_not_dropped(
+    engine: QualificationEngine,
+) -> None:
+    driver = _at(engine, "needs")
+    driver.send("un local et une licorne")
+    assert driver.state is not None and driver.state.pending.selection == ("locaux",)
+    assert "Je n'ai pas reconnu : « une licorne »" in driver.text()
+
+
+def test_the_recap_reads_answers_with_each_language_s_typography(
+    engine: QualificationEngine,
+) -> None:
+    for language, line, edit in (
+        ("fr", "• Commune : Arras (62)", "Modifier : Commune"),
+        ("en", "• Town: Arras (62)", "Edit: Town"),
+    ):
+        driver = _at(engine, "callback_offer", language=language)
+        driver.send("no" if language == "en" else "non")
+        assert driver.node == "recap"
+        assert line in driver.text()
+        assert edit in [b.label for b in _buttons(driver.replies)]
+
+
 def test_a_question_mark_at_the_themes_never_validates_them(engine: QualificationEngine) -> None:
     driver = _at(engine, "themes")
     assert driver.state is not None

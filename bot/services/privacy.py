@@ -69,7 +69,7 @@ def export_summary(data: PersonalData, content: Content, retention: Retention) -
     if answers:
         lines.append(texts.summary_answers.get(language))
         lines += [
-            texts.summary_answer.format(language, label=label, value=_short(value))
+            dialog.answer_line.format(language, label=label, value=_short(value))
             for label, value in answers.items()
         ]
     for record in data.pre_applications:

@@ -222,11 +222,12 @@ class Reader(Generic[MemoT]):
         removed: list[str] = []
         parts = [p for p in _SEPARATORS.split(typed) if fold(p)]
         read = [self._part(node, chooser, part) for part in parts]
-        if len(parts) > 1 and not all(found for _, found in read):  # a label with commas…
+        if len(parts) > 1 and not any(found for _, found in read):  # a label with commas…
             whole = chooser.pick(typed)
             read = [(False, [whole])] if whole is not None else read
         for removing, found in read:
             (removed if removing else added).extend(found)
+        unknown = [p.strip() for p, (_, found) in zip(parts, read, strict=False) if not found]
         done = OK in added
         added = [v for v in added if v != OK]
         if done and not removed and not set(added) - set(selection):  # « ok », « c'est bon »
@@ -242,7 +243,11 @@ class Reader(Generic[MemoT]):
         else:
             key, named = "multi_removed", removed
         names = ", ".join(labels[v] for v in values if v in named)
-        return Toggled(tuple(chosen), self.render.text(key, state, named=names, selection=shown))
+        said_ = self.render.text(key, state, named=names, selection=shown)
+        if unknown:  # never dropped in silence: the citizen sees what was not understood
+            not_read = self.render.text("multi_unknown", state, parts=", ".join(unknown))
+            said_ = f"{said_}\n{not_read}"
+        return Toggled(tuple(chosen), said_)
 
     def _part(self, node: Node, chooser: Chooser, part: str) -> tuple[bool, list[str]]:
         """One part of a typed answer: whether it unticks (« sans … »), and what it names."""

@@ -115,8 +115,9 @@ class Renderer(Generic[MemoT]):
             if node.recap_label is None or node.key is None or node.key not in state.answers:
                 continue
             label = self.label(node.recap_label, state)
-            lines.append(f"• {label} : {self.display(node, state.answers[node.key], state)}")
-            edit = f"{self.text('edit_button', state)} : {label}"
+            value = self.display(node, state.answers[node.key], state)
+            lines.append(self.text("answer_line", state, label=label, value=value))
+            edit = self.text("edit_button", state, label=label)
             rows.append((Button(edit[:MAX_LABEL], f"{recap_id}{SEPARATOR}{EDIT}{node.key}"),))
         rows.append((Button(self.text("confirm_button", state), f"{recap_id}{SEPARATOR}{OK}"),))
         text = self.label(self.dialog.nodes[recap_id].text, state)

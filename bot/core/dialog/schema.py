@@ -110,7 +110,8 @@ class Texts(Record):
     progress: Text
     validate_button: Text
     skip_button: Text
-    edit_button: Text
+    edit_button: Text  # {label}
+    answer_line: Text  # {label} {value}: an answer read back (recap, /mesdonnees)
     confirm_button: Text
     yes: Text
     no: Text
@@ -123,6 +124,7 @@ class Texts(Record):
     multi_added: Text  # {named} {selection}
     multi_kept: Text  # {named} {selection}
     multi_removed: Text  # {named} {selection}
+    multi_unknown: Text  # {parts}
     multi_empty: Text
     invalid_email: Text
     invalid_phone: Text
@@ -203,7 +205,6 @@ class ExportTexts(Record):
     language_value: Text
     statuses: dict[str, Text]  # a lead's status as the citizen reads it, by status value
     summary_answers: Text  # the summary's heading of the answers (data_export opens it)
-    summary_answer: Text  # {label} {value}
     summary_request: Text  # {reference} {counter} {status}
     summary_file: Text
 
