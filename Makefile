@@ -10,7 +10,7 @@ LOCK := requirements/test.lock
 LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links
 
-.PHONY: run test lint typecheck unit bench check geo lock clean
+.PHONY: run chat test lint typecheck unit browser bench check geo lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,14 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-## run: check the content, then talk to Comptoir in the terminal (SQLite under ./var/)
+## run: check the content, then serve Comptoir at http://127.0.0.1:8080/ (SQLite under ./var/)
 run: $(STAMP)
 	$(BIN)/comptoir kb check
 	$(BIN)/comptoir dialogs check
+	$(BIN)/comptoir serve
+
+## chat: talk to Comptoir in the terminal (same conversation, same database)
+chat: $(STAMP)
 	$(BIN)/comptoir chat
 
 ## test: lint, type-check and run the whole test suite
@@ -39,8 +43,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest
+
+# The browser tests drive Debian's Chromium (never a browser downloaded from elsewhere), with a
+# font for the emoji the bot writes; installed once, when missing.
+BROWSER_PACKAGES := chromium fonts-noto-color-emoji
+browser:
+	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then \
+		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			$(BROWSER_PACKAGES) >/dev/null; \
+	fi
 
 ## bench: speed and memory benchmarks, printed as a table with ratios to in-run baselines
 bench: $(STAMP)

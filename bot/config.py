@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,24 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    # The address citizens use (https://… behind a reverse proxy): its origin may open /ws,
+    # and with https the chat's cookie is Secure.
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+/?$")
+    # Other sites allowed to embed the web chat (their origins, comma-separated).
+    web_origins: str = ""
+    # Behind a reverse proxy: read the client's address and scheme from X-Forwarded-For and
+    # X-Forwarded-Proto (never set it on a server reachable without the proxy).
+    trust_proxy: bool = False
+    # The web chat's pace: messages a second, sustained, and the burst, per connection and per
+    # client address (all of its connections together).
+    web_rate_per_connection: float = Field(default=2.0, gt=0)
+    web_burst_per_connection: int = Field(default=10, ge=1)
+    web_rate_per_address: float = Field(default=10.0, gt=0)
+    web_burst_per_address: int = Field(default=40, ge=1)
+    # Logs: `text` for a terminal, `json` (one object per line) for a log collector.
+    log_format: Literal["text", "json"] = "text"
+    # /readyz answers 503 when more outbox messages than this are due and waiting.
+    ready_max_backlog: int = Field(default=1000, ge=1)
     # Telegram: without a token the server still serves (health checks, later the web chat).
     telegram_token: SecretStr | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -42,6 +61,13 @@ class Settings(BaseSettings):
         if self.pseudonym_key is None:
             return None
         return bytes.fromhex(self.pseudonym_key.get_secret_value())
+
+    def allowed_origins(self) -> frozenset[str]:
+        """The origins besides the server's own that may open the web chat's WebSocket."""
+        origins = {o.strip().rstrip("/") for o in self.web_origins.split(",") if o.strip()}
+        if self.public_url:
+            origins.add(self.public_url.rstrip("/"))
+        return frozenset(origins)
 
     def secrets(self) -> list[str]:
         """Every secret value set, for the log redactor."""

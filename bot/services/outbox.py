@@ -64,6 +64,7 @@ def delivery(notice: QueuedNotice) -> Delivery:
         origin=str(origin) if origin is not None else None,
         first=bool(payload.get("first")),
         conversation=bool(payload.get("conversation", True)),
+        seq=notice.id,
     )
 
 

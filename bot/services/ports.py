@@ -276,6 +276,7 @@ class Delivery:
     # A conversation's replies: a new question's buttons replace the older question's. Cards
     # and notices (advisors) keep every message's buttons.
     conversation: bool = True
+    seq: int | None = None  # the outbox row's id: increasing per chat (the web chat's replay)
 
 
 class DeliveryFailed(Exception):
