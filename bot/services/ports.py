@@ -199,6 +199,9 @@ class Outbox(Protocol):
     async def retry_now(self, prefix: str, now: dt.datetime) -> int:
         """Make every failed message of these recipients due again (the channel is back)."""
 
+    async def backlog(self, now: dt.datetime) -> int:
+        """How many messages are due and waiting (a cheap count: readiness, metrics)."""
+
 
 class Inbox(Protocol):
     """Updates a channel fetched and has not processed yet: kept until they are."""

@@ -227,6 +227,9 @@ class Leads(Protocol):
     ) -> list[Lead]:
         """Leads (of these statuses, assigned to this counter), newest first."""
 
+    async def tally(self) -> dict[str, int]:
+        """How many leads stand in each status (statuses without any left out)."""
+
     async def by_card(self, chat_id: int, message_id: int) -> Lead | None:
         """The lead whose card is this message."""
 

@@ -26,7 +26,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.storage.errors import UnsupportedDatabase
+from bot.storage.errors import DatabaseClosed, UnsupportedDatabase
 
 T = TypeVar("T")
 
@@ -176,6 +176,7 @@ class SqlDatabase:
             self._writer = engine.connect().execution_options(**{SQLITE_BEGIN: ""})
         self._writing = asyncio.Lock()
         self._reading = asyncio.Lock()
+        self._closed = False
 
     @classmethod
     def open(cls, url: str) -> SqlDatabase:
@@ -194,6 +195,8 @@ class SqlDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
         """A write transaction: committed when the block ends, rolled back on an error."""
+        if self._closed:
+            raise DatabaseClosed()
         if self._writer is None:
             assert isinstance(self.engine, AsyncEngine)
             async with self.engine.connect() as connection, connection.begin():
@@ -214,6 +217,8 @@ class SqlDatabase:
 
     async def read(self, query: Callable[[Connection], T]) -> T:
         """Run `query` on a read-only snapshot, off the event loop."""
+        if self._closed:
+            raise DatabaseClosed()
         if self._writer is None:
             assert isinstance(self.engine, AsyncEngine)
             async with self.engine.connect() as connection:
@@ -247,7 +252,8 @@ class SqlDatabase:
                 await connection.execute(text(f'VACUUM (FULL) "{table}"'))
 
     async def close(self) -> None:
-        """Release connections."""
+        """Release connections; the stores refuse to work after (`DatabaseClosed`)."""
+        self._closed = True
         if isinstance(self.engine, Engine):
             for connection in (self._writer, self._reader):
                 if connection is not None:

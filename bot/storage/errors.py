@@ -66,3 +66,10 @@ def stale_lead(lead_id: int, stored: int, attempted: int) -> StaleLead:
         f"lead {lead_id}: stored version {stored}, save attempted with version {attempted} "
         f"(expected {stored + 1})"
     )
+
+
+class DatabaseClosed(RuntimeError):
+    """A store used after its database was closed (at shutdown)."""
+
+    def __init__(self) -> None:
+        super().__init__("the database is closed")

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -233,6 +233,15 @@ class SqlLeads:
 
         def read(connection: Connection) -> list[Lead]:
             return [lead(row) for row in connection.execute(query).all()]
+
+        return await self._database.read(read)
+
+    async def tally(self) -> dict[str, int]:
+        """How many leads stand in each status (read off the event loop)."""
+        query = select(PreApplicationRow.status, func.count()).group_by(PreApplicationRow.status)
+
+        def read(connection: Connection) -> dict[str, int]:
+            return {str(row[0]): int(row[1]) for row in connection.execute(query).all()}
 
         return await self._database.read(read)
 

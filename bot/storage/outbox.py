@@ -183,3 +183,13 @@ class SqlOutbox:
                 .values(next_attempt_at=now)
             )
             return int(result.rowcount)
+
+    async def backlog(self, now: dt.datetime) -> int:
+        """How many messages are due and waiting (a count, read off the event loop)."""
+        aware(now)
+        query = (
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(*_WAITING, OutboxRow.next_attempt_at <= now)
+        )
+        return int(await self._database.read(lambda connection: connection.scalar(query) or 0))

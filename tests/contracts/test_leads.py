@@ -348,6 +348,16 @@ async def test_leads_are_listed_newest_first_by_status_and_counter(storage: Stor
     assert ids(await leads.leads(counter_id="nobody")) == []
 
 
+async def test_a_tally_counts_the_leads_of_each_status(storage: Storage) -> None:
+    assert await storage.leads.tally() == {}
+    a = await file_lead(storage, key="a")
+    await file_lead(storage, key="b")
+    await change_lead(storage, (await file_lead(storage, OTHER, key="c")).id, status="pris")
+    assert await storage.leads.tally() == {"nouveau": 2, "pris": 1}
+    await change_lead(storage, a.id, status="pris")
+    assert await storage.leads.tally() == {"nouveau": 1, "pris": 2}
+
+
 # --- erasure ---------------------------------------------------------------------------------
 
 

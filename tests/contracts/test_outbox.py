@@ -214,3 +214,20 @@ async def test_several_messages_are_marked_delivered_in_one_call(storage: Storag
     assert await storage.outbox.queued(CHAT, LATER, 10) == []
     assert await storage.outbox.queued(COUNTER, LATER, 10) == []
     assert await undelivered(storage) == 0
+
+
+async def test_the_backlog_counts_the_due_messages_still_waiting(storage: Storage) -> None:
+    outbox = storage.outbox
+    assert await outbox.backlog(LATER) == 0
+    await enqueue(storage, [reply("web:a"), reply("web:a"), reply("telegram:b"), lead()])
+    await enqueue(storage, [reply("web:c")], T0 + MINUTE)
+    assert await outbox.backlog(T0 - MINUTE) == 0
+    assert await outbox.backlog(T0) == 4
+    assert await outbox.backlog(T0 + MINUTE) == 5
+    first, second = await queue_of(storage, "web:a", T0)
+    await outbox.delivered([first], T0)
+    await outbox.failed(second, T0 + 2 * MINUTE, "timeout")  # waiting, due later
+    (dead,) = await queue_of(storage, "telegram:b", T0)
+    await outbox.dead(dead, T0, "refused")
+    assert await outbox.backlog(T0 + MINUTE) == 2
+    assert await outbox.backlog(T0 + 2 * MINUTE) == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -174,6 +175,10 @@ class MemoryLeads:
             if (statuses is None or lead.status in statuses)
             and (counter_id is None or lead.counter_id == counter_id)
         ]
+
+    async def tally(self) -> dict[str, int]:
+        """How many leads stand in each status."""
+        return dict(Counter(lead.status for lead in self._newest_first()))
 
     async def by_card(self, chat_id: int, message_id: int) -> Lead | None:
         """The lead whose card is this message."""

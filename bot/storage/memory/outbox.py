@@ -135,3 +135,8 @@ class MemoryOutbox:
                 notice.next_attempt_at = when
                 count += 1
         return count
+
+    async def backlog(self, now: dt.datetime) -> int:
+        """How many messages are due and waiting."""
+        when = utc(now)
+        return sum(n.waiting and n.next_attempt_at <= when for n in self._db.outbox.values())
