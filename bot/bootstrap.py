@@ -17,6 +17,7 @@ from bot.services.clock import Clock, utc_now
 from bot.services.conversations import ConversationService
 from bot.services.desk import LeadDesk
 from bot.services.leads import LeadService
+from bot.services.meter import NO_METER, Meter
 from bot.services.outbox import Courier
 from bot.services.ports import Storage
 from bot.services.privacy import RetentionKeeper
@@ -53,9 +54,11 @@ class Comptoir:
     cards: CardPrinter
 
     @classmethod
-    def assemble(cls, content: Content, storage: Storage, clock: Clock = utc_now) -> Comptoir:
-        """Wire the services over loaded content and opened storage."""
-        courier = Courier(storage.outbox, clock=clock)
+    def assemble(
+        cls, content: Content, storage: Storage, clock: Clock = utc_now, meter: Meter = NO_METER
+    ) -> Comptoir:
+        """Wire the services over loaded content and opened storage; `meter` counts for ops."""
+        courier = Courier(storage.outbox, clock=clock, meter=meter)
         holder: list[Comptoir] = []
 
         def current() -> Content:  # what the advisors' services read: the published content
@@ -70,7 +73,7 @@ class Comptoir:
             content=content,
             storage=storage,
             courier=courier,
-            conversations=ConversationService(content, storage, courier, clock),
+            conversations=ConversationService(content, storage, courier, clock, meter=meter),
             retention=RetentionKeeper(storage.privacy, clock=clock),
             leads=leads,
             relay=relay,
@@ -82,19 +85,22 @@ class Comptoir:
         return comptoir
 
     @classmethod
-    async def start(cls, settings: Settings, clock: Clock = utc_now) -> Comptoir:
+    async def start(
+        cls, settings: Settings, clock: Clock = utc_now, meter: Meter = NO_METER
+    ) -> Comptoir:
         """Load the content, open the storage, wire the services."""
         content = load_content(settings)
-        return cls.assemble(content, await open_stores(settings, clock), clock)
+        return cls.assemble(content, await open_stores(settings, clock), clock, meter)
 
     def publish(self, content: Content) -> None:
         """Serve new content from the next turn on (it was loaded and checked as a whole)."""
         self.content = content
         self.conversations.content = content
 
-    async def close(self) -> None:
-        """Stop delivering and release the storage (undelivered messages stay queued)."""
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop delivering (sends under way get `timeout` seconds) and release the storage;
+        undelivered messages stay queued."""
         self.reminders.stop()
-        await self.courier.stop()
+        await self.courier.stop(timeout)
         await self.conversations.eraser.wait()
         await self.storage.close()

@@ -6,17 +6,24 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
+import signal
+import socket
 import sys
+import threading
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot import redaction
+from bot import logs
 from bot.bootstrap import Comptoir
 from bot.channels.terminal import Terminal
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS
 from bot.config import Settings
 
-SHUTDOWN_SECONDS = 3.0  # requests in progress at SIGTERM get this long (then 10 s in all)
+if TYPE_CHECKING:
+    from aiohttp import web
+
+log = logging.getLogger("comptoir")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,47 +40,116 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     chat.set_defaults(run=run_chat)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Log lines with their time and level, never a secret (see `bot.redaction`)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    redaction.install(settings.secrets())
-
-
 def run_server(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    """Run the aiohttp server (and the Telegram bot when a token is set) until stopped."""
-    from aiohttp import web
+    """Serve the web app (and the Telegram bot when a token is set) until SIGTERM or SIGINT.
 
+    The port is bound first (a port in use is said at once, before the content loads), the
+    lines saying where everything is are printed once it listens, and a stop has one budget
+    (`bot.web.shutdown`): exit 0 within 10 s, whatever is in flight.
+    """
     from bot.web.app import create_app
     from bot.web.telegram import TelegramUnavailable
 
-    configure_logging(settings)
+    logs.configure(settings.log_format, settings.secrets())
+    host, port = args.host or settings.host, args.port or settings.port
     try:
-        web.run_app(
-            create_app(settings),
-            host=args.host or settings.host,
-            port=args.port or settings.port,
-            shutdown_timeout=SHUTDOWN_SECONDS,
-            print=None,
-        )
+        listening = bind(host, port)
+    except OSError as error:
+        print(_unbound(host, port, error), file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        return asyncio.run(serve(create_app(settings), listening, out))
     except TelegramUnavailable as error:
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
     except OSError as error:
-        if error.errno != errno.EADDRINUSE:
+        if error.errno != errno.EADDRINUSE:  # another server took it between bind and listen
             raise
-        port = args.port or settings.port
-        print(
-            f"Le port {port} est déjà utilisé : arrêtez l'autre serveur ou choisissez "
-            f"COMPTOIR_PORT / --port. / Port {port} is already in use.",
-            file=sys.stderr,
-        )
+        print(_unbound(host, port, error), file=sys.stderr)
         return EXIT_PROBLEMS
     except Exception:  # through logging, so that no secret reaches the terminal
-        logging.getLogger("comptoir").exception("the server stopped on an error")
+        log.exception("the server stopped on an error")
         return EXIT_PROBLEMS
+    finally:
+        listening.close()
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to the address (not listening yet: connections are refused)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    listening = socket.socket(family, kind, proto)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restarts: TIME_WAIT
+        listening.bind(address)
+    except BaseException:
+        listening.close()
+        raise
+    return listening
+
+
+def _unbound(host: str, port: int, error: OSError) -> str:
+    """The one line that says why the server cannot listen."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"Le port {port} est déjà utilisé : arrêtez l'autre serveur ou choisissez "
+            f"COMPTOIR_PORT / --port. / Port {port} is already in use."
+        )
+    return (
+        f"Impossible d'écouter sur {host}:{port} ({error.strerror}) : vérifiez COMPTOIR_HOST "
+        f"et COMPTOIR_PORT. / Cannot listen on {host}:{port}."
+    )
+
+
+async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> int:
+    """Start the app, listen, print where it is, and stop on the first SIGTERM or SIGINT."""
+    from aiohttp import web
+
+    from bot.web.keys import SHUTDOWN
+    from bot.web.shutdown import HARD_EXIT_SECONDS, TURNS_SECONDS
+    from bot.web.startup import banner
+
+    loop = asyncio.get_running_loop()
+    shutdown = app[SHUTDOWN]
+    stopping = asyncio.Event()
+    last_resort = threading.Timer(HARD_EXIT_SECONDS, _hard_exit)
+    last_resort.daemon = True
+
+    def on_signal(number: int) -> None:
+        if shutdown.begun:  # asked twice (Ctrl+C again): no more waiting
+            _hard_exit()
+        log.info("%s: stopping", signal.Signals(number).name)
+        shutdown.begin()
+        last_resort.start()
+        stopping.set()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, on_signal, number)
+    # No access log: it would hold client addresses and query strings. Requests under way at
+    # a stop (webhook turns) get the turns' share of the budget, as polled turns do.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=TURNS_SECONDS)
+    try:
+        await runner.setup()  # the content, the database, the bot
+        if not stopping.is_set():
+            site = web.SockSite(runner, listening)
+            await site.start()
+            print(banner(app, listening.getsockname()), file=out, flush=True)
+            await stopping.wait()
+    finally:
+        await runner.cleanup()
+        last_resort.cancel()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(number)
+    log.info("stopped")
     return EXIT_OK
+
+
+def _hard_exit() -> None:
+    """The last resort of a stop that takes too long: log it, exit 0 at once."""
+    log.warning("the stop took too long: exiting now (undelivered messages stay queued)")
+    logging.shutdown()
+    os._exit(EXIT_OK)
 
 
 def run_chat(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

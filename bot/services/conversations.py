@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass, replace
 
 from bot.core.content import Content
@@ -18,6 +19,7 @@ from bot.core.routing import Assignment, assign
 from bot.services.clock import Clock, context_at, utc_now
 from bot.services.desk import LEAD, LEAD_FORGOTTEN, RELAY_IN, lead_notice
 from bot.services.locks import KeyedLocks
+from bot.services.meter import NO_METER, Meter
 from bot.services.outbox import Courier, reply_notices
 from bot.services.ports import (
     RETENTION,
@@ -45,6 +47,8 @@ class Committed:
     fresh: list[QueuedNotice]  # the turn's replies, as written to the outbox
     behind: int  # replies to the chat that were already waiting
     forgotten: bool
+    filed: int = 0  # pre-applications filed by the turn
+    unmatched: int = 0  # matches run by the turn that found no scheme
 
 
 class ConversationService:
@@ -61,27 +65,32 @@ class ConversationService:
         courier: Courier,
         clock: Clock = utc_now,
         retention: Retention = RETENTION,
+        meter: Meter = NO_METER,
     ) -> None:
         self.content = content  # read on every turn: publishing new content is one assignment
         self.storage = storage
         self.courier = courier
         self.clock = clock
         self.retention = retention
+        self.meter = meter
         self.eraser = Eraser(storage.privacy)
         self._locks: KeyedLocks[str] = KeyedLocks()
 
     async def handle(self, inbound: Inbound) -> bool:
         """Process one inbound message; False when it was not (a repeated update id)."""
-        key = inbound.chat.key
+        key, channel = inbound.chat.key, inbound.chat.channel
+        self.meter.update(channel)
         async with self._locks.hold(key):
             if not _command(inbound):  # an answer: let the question it answers arrive first
                 await self.courier.settled(key, SETTLE_SECONDS)
+            started = time.perf_counter()
             try:
                 outcome = await self._handle(inbound, None)
             except _MayRelay:  # rolled back: read the relay outside, then the turn again
                 outcome = await self._handle(inbound, await self._relay(inbound))
         if outcome is None:
             return False
+        self._count(channel, outcome, time.perf_counter() - started)
         if outcome.behind:  # older messages wait for this chat: the courier reads them in order
             self.courier.notify(key)
         elif outcome.fresh:
@@ -144,7 +153,19 @@ class ConversationService:
                 replies = outbound.compose(replies)
             notices = reply_notices(inbound.chat, replies, inbound.origin)
             fresh = await session.enqueue(notices, now)
-            return Committed(fresh, behind, forgotten)
+            filed = sum(isinstance(e, FilePreApplication) for e in turn.effects)
+            unmatched = sum(
+                e.kind == "match_run" and e.detail.get("schemes") == 0 for e in turn.events
+            )
+            return Committed(fresh, behind, forgotten, filed, unmatched)
+
+    def _count(self, channel: str, outcome: Committed, seconds: float) -> None:
+        """Tell the meter about a committed turn."""
+        self.meter.turn(channel, seconds)
+        for _ in range(outcome.filed):
+            self.meter.filed()
+        for _ in range(outcome.unmatched):
+            self.meter.match_without_results()
 
     async def _effects(
         self,

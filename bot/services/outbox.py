@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from bot.core.conversation import Button, ChatRef, Place, Reply
 from bot.services.clock import Clock, utc_now
+from bot.services.meter import NO_METER, Meter
 from bot.services.ports import (
     Consumer,
     Delivery,
@@ -141,10 +142,12 @@ class Courier:
         outbounds: Iterable[Outbound] = (),
         clock: Clock = utc_now,
         poll: float = 1.0,
+        meter: Meter = NO_METER,
     ) -> None:
         self.outbox = outbox
         self.clock = clock
         self.poll = poll
+        self.meter = meter
         self._outbounds: dict[str, Outbound] = {o.channel: o for o in outbounds}
         self._consumers: dict[str, Consumer] = {}
         self._preparers: dict[str, Preparer] = {}
@@ -350,16 +353,19 @@ class Courier:
             if receiver is not None:
                 await receiver(notice, receipt)
         except RecipientUnreachable as error:
+            self.meter.delivery_failed(channel)
             count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
             log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)
             return _Outcome.STOP
         except DeliveryRefused as error:
+            self.meter.delivery_failed(channel)
             await self.outbox.dead(notice.id, self.clock(), _name(error))
             log.error("outbox: message %d refused by %s, skipped", notice.id, channel)
             return _Outcome.SKIPPED
         except Exception as error:  # DeliveryFailed, or a bug: never lose the message
             if self._stopping:
                 return _Outcome.STOP  # not sent: it stays due for the next start
+            self.meter.delivery_failed(channel)
             if not isinstance(error, DeliveryFailed):
                 log.exception("outbox: delivery of message %d crashed", notice.id)
             retry_at = self.clock() + backoff(notice.attempts)

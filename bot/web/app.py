@@ -13,7 +13,9 @@ from aiohttp import web
 from bot.bootstrap import Comptoir
 from bot.config import Settings
 from bot.web.health import healthz, readyz
-from bot.web.keys import COMPTOIR, SETTINGS
+from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN
+from bot.web.metrics import METRICS, Metrics, metrics
+from bot.web.shutdown import Shutdown
 from bot.web.telegram import WEBHOOK_PATH, telegram_context, telegram_webhook
 
 log = logging.getLogger(__name__)
@@ -25,8 +27,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     """The aiohttp application; everything starts and stops through its cleanup contexts."""
     app = web.Application()
     app[SETTINGS] = settings or Settings()
+    app[METRICS] = Metrics()
+    app[SHUTDOWN] = Shutdown()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     app.cleanup_ctx.append(comptoir_context)
     app.cleanup_ctx.append(telegram_context)
@@ -35,7 +40,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
 async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
     """The services and their background work: the outbox, the daily purge, lead reminders."""
-    comptoir = await Comptoir.start(app[SETTINGS])
+    comptoir = await Comptoir.start(app[SETTINGS], meter=app[METRICS])
     app[COMPTOIR] = comptoir
     # The knowledge base and the geography are about a million long-lived objects: out of the
     # garbage collector's sight, a full collection no longer stalls every conversation for
@@ -55,4 +60,4 @@ async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await comptoir.close()
+        await comptoir.close(app[SHUTDOWN].for_sends())

@@ -1,22 +1,44 @@
-"""Health checks: the process is up (/healthz), and it can serve (/readyz)."""
+"""Health checks: the process is up (/healthz), and it can serve (/readyz), as JSON."""
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
 from bot.web.keys import COMPTOIR, SETTINGS, TELEGRAM
 
+PROBE_SECONDS = 2.0  # the database must answer the readiness probe within this
+
 
 async def healthz(request: web.Request) -> web.Response:
     """The process is up."""
-    return web.Response(text="ok")
+    return web.json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The process can serve: storage open and, with a token, the bot initialised."""
+    """Whether the process can serve: 503 when the database does not answer, the outbox's
+    backlog is over `ready_max_backlog`, or a configured Telegram bot has not started yet."""
     app = request.app
-    if COMPTOIR not in app:
-        return web.Response(status=503, text="storage not ready")
-    if app[SETTINGS].telegram_token is not None and TELEGRAM not in app:
-        return web.Response(status=503, text="telegram not ready")
-    return web.Response(text="ready")
+    settings = app[SETTINGS]
+    comptoir = app.get(COMPTOIR)
+    backlog: int | None = None
+    if comptoir is not None:
+        try:
+            async with asyncio.timeout(PROBE_SECONDS):
+                backlog = await comptoir.storage.outbox.backlog(comptoir.courier.clock())
+        except Exception:  # closed, unreachable, too slow: the same answer
+            backlog = None
+    if settings.telegram_token is None:
+        telegram = "disabled"
+    else:
+        telegram = "ok" if TELEGRAM in app else "starting"
+    ready = backlog is not None and backlog <= settings.ready_max_backlog and telegram != "starting"
+    body = {
+        "status": "ready" if ready else "not ready",
+        "database": "ok" if backlog is not None else "unreachable",
+        "content": "ok" if comptoir is not None else "not loaded",
+        "outbox_backlog": backlog,
+        "telegram": telegram,
+    }
+    return web.json_response(body, status=200 if ready else 503)

@@ -7,7 +7,9 @@ from aiohttp import web
 from bot.bootstrap import Comptoir
 from bot.channels.telegram import TelegramChannel
 from bot.config import Settings
+from bot.web.shutdown import Shutdown
 
 SETTINGS = web.AppKey("settings", Settings)
 COMPTOIR = web.AppKey("comptoir", Comptoir)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
+SHUTDOWN = web.AppKey("shutdown", Shutdown)

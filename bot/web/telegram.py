@@ -24,12 +24,11 @@ from bot.channels.telegram import (
 )
 from bot.channels.telegram.advisors import AdvisorDesk
 from bot.config import Settings
-from bot.web.keys import COMPTOIR, SETTINGS, TELEGRAM
+from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN, TELEGRAM
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DRAIN_SECONDS = 2.0  # at shutdown, turns then sends in progress get this long each
 
 
 class TelegramUnavailable(RuntimeError):
@@ -84,8 +83,9 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await channel.finish(DRAIN_SECONDS)
-        await comptoir.courier.stop(DRAIN_SECONDS)
+        shutdown = app[SHUTDOWN]  # one deadline: the turns in flight, then the sends under way
+        await channel.finish(shutdown.for_turns())
+        await comptoir.courier.stop(shutdown.for_sends())
         with contextlib.suppress(Exception):
             await bot.shutdown()
         # A bot that never got through initialize() skips closing its transport: close it here.
