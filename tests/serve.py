@@ -40,6 +40,7 @@ class Server:
         ready: bool = True,
         extra: dict[str, str] | None = None,
         port: int | None = None,
+        token: str | None = TOKEN,
     ) -> Server:
         """Start the server (Telegram's production pacing by default) and wait until ready."""
         port = port or free_port()
@@ -48,7 +49,7 @@ class Server:
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "COMPTOIR_DATABASE_URL": database or f"sqlite+aiosqlite:///{folder}/serve.sqlite3",
-            "COMPTOIR_TELEGRAM_TOKEN": TOKEN,
+            "COMPTOIR_TELEGRAM_TOKEN": token or "",
             "COMPTOIR_TELEGRAM_BASE_URL": base_url or fake.base_url,
             "COMPTOIR_PORT": str(port),
             "COMPTOIR_TELEGRAM_PER_CHAT_INTERVAL": str(per_chat_interval),
@@ -56,6 +57,8 @@ class Server:
             "COMPTOIR_PSEUDONYM_KEY": "5e" * 32,
             **(extra or {}),
         }
+        if token is None:  # no bot: the variable is not set at all
+            del env["COMPTOIR_TELEGRAM_TOKEN"]
         with log.open("ab") as output:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "serve",

@@ -1,4 +1,4 @@
-"""/metrics: what the services count, and what the stores hold at scrape time, in Prometheus text."""
+"""/metrics: what the services count and what the stores hold at scrape time, in Prometheus text."""
 
 from __future__ import annotations
 
@@ -91,7 +91,11 @@ async def test_a_match_without_any_scheme_is_counted(
 ) -> None:
     citizen = Citizen(client.app[COMPTOIR])
     await citizen.qualify(
-        "Un festival de musique", "Metz", "Une collectivité", "On veut essaimer ailleurs", ["Un local"]
+        "Un festival de musique",
+        "Metz",
+        "Une collectivité",
+        "On veut essaimer ailleurs",
+        ["Un local"],
     )
     said = await citizen.results()
     assert "Je n'ai trouvé aucun dispositif" in said

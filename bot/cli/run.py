@@ -106,7 +106,7 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
     """Start the app, listen, print where it is, and stop on the first SIGTERM or SIGINT."""
     from aiohttp import web
 
-    from bot.web.keys import SHUTDOWN
+    from bot.web.keys import SETTINGS, SHUTDOWN
     from bot.web.shutdown import HARD_EXIT_SECONDS, TURNS_SECONDS
     from bot.web.startup import banner
 
@@ -134,7 +134,12 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
         if not stopping.is_set():
             site = web.SockSite(runner, listening)
             await site.start()
-            print(banner(app, listening.getsockname()), file=out, flush=True)
+            said = banner(app, listening.getsockname())
+            if app[SETTINGS].log_format == "json":  # a log collector reads only JSON lines
+                for line in said.splitlines():
+                    log.info("%s", line.strip())
+            else:
+                print(said, file=out, flush=True)
             await stopping.wait()
     finally:
         await runner.cleanup()
