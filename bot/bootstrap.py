@@ -6,7 +6,9 @@ so that a part is never assembled two ways.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from bot.config import Settings
@@ -24,6 +26,8 @@ from bot.services.privacy import RetentionKeeper
 from bot.services.relay import Relay
 from bot.services.reminders import Reminders
 from bot.storage import open_storage
+
+log = logging.getLogger(__name__)
 
 
 def load_content(settings: Settings, today: dt.date | None = None) -> Content:
@@ -102,5 +106,9 @@ class Comptoir:
         undelivered messages stay queued."""
         self.reminders.stop()
         await self.courier.stop(timeout)
+        with contextlib.suppress(Exception):  # the database may be what failed
+            waiting = await self.storage.outbox.backlog(self.courier.clock())
+            if waiting:
+                log.info("outbox: %d message(s) wait for the next start", waiting)
         await self.conversations.eraser.wait()
         await self.storage.close()

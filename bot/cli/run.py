@@ -107,19 +107,21 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
     from aiohttp import web
 
     from bot.web.keys import SETTINGS, SHUTDOWN
-    from bot.web.shutdown import HARD_EXIT_SECONDS, TURNS_SECONDS
+    from bot.web.shutdown import HARD_EXIT_SECONDS, SHUTDOWN_SECONDS, TURNS_SECONDS
     from bot.web.startup import banner
 
     loop = asyncio.get_running_loop()
     shutdown = app[SHUTDOWN]
     stopping = asyncio.Event()
+    stopped_at: list[float] = []
     last_resort = threading.Timer(HARD_EXIT_SECONDS, _hard_exit)
     last_resort.daemon = True
 
     def on_signal(number: int) -> None:
         if shutdown.begun:  # asked twice (Ctrl+C again): no more waiting
             _hard_exit()
-        log.info("%s: stopping", signal.Signals(number).name)
+        log.info("%s: stopping (at most %.0f s)", signal.Signals(number).name, SHUTDOWN_SECONDS)
+        stopped_at.append(loop.time())
         shutdown.begin()
         last_resort.start()
         stopping.set()
@@ -146,7 +148,8 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
         last_resort.cancel()
         for number in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(number)
-    log.info("stopped")
+    took = loop.time() - stopped_at[0] if stopped_at else 0.0
+    log.info("stopped in %.1f s", took)
     return EXIT_OK
 
 
