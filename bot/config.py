@@ -16,7 +16,10 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/comptoir.sqlite3"
 class Settings(BaseSettings):
     """Deployment configuration; every field can be set as COMPTOIR_<NAME>."""
 
-    model_config = SettingsConfigDict(env_prefix="COMPTOIR_", extra="ignore", frozen=True)
+    # An empty variable (`COMPTOIR_TELEGRAM_TOKEN=` in an environment file) means its default.
+    model_config = SettingsConfigDict(
+        env_prefix="COMPTOIR_", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     knowledge_dir: Path = REPOSITORY / "knowledge"
     dialogs_dir: Path = REPOSITORY / "dialogs"

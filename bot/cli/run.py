@@ -19,6 +19,8 @@ from bot.bootstrap import Comptoir
 from bot.channels.terminal import Terminal
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS
 from bot.config import Settings
+from bot.core.knowledge import ContentError
+from bot.storage.errors import DatabaseTooNew, MissingSecret
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -63,10 +65,13 @@ def run_server(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         print(str(error), file=sys.stderr)
         return EXIT_PROBLEMS
     except OSError as error:
-        if error.errno != errno.EADDRINUSE:  # another server took it between bind and listen
-            raise
-        print(_unbound(host, port, error), file=sys.stderr)
+        if error.errno == errno.EADDRINUSE:  # another server took it between bind and listen
+            print(_unbound(host, port, error), file=sys.stderr)
+        else:  # the database or Telegram cannot be reached, a file cannot be read…
+            log.error("the server could not start: %s: %s", type(error).__name__, error)
         return EXIT_PROBLEMS
+    except (ContentError, DatabaseTooNew, MissingSecret):
+        raise  # said in one line by the command line (`bot.cli.main`)
     except Exception:  # through logging, so that no secret reaches the terminal
         log.exception("the server stopped on an error")
         return EXIT_PROBLEMS
