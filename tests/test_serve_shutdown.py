@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import signal
 from pathlib import Path
 
 from bot.storage import open_storage
@@ -20,12 +21,13 @@ async def test_sigterm_with_a_turn_in_flight_and_a_slow_telegram_exits_0_and_los
     tmp_path: Path,
 ) -> None:
     """A citizen's answer waits for the question still being sent, Telegram answers each send
-    2 s late, twenty welcomes wait for Telegram's pace: SIGTERM. The answer's turn commits, the
-    sends under way finish, the rest stays queued and goes once after the restart."""
+    2 s late, twenty welcomes wait for the pace (2 a second): SIGTERM. The answer's turn
+    commits, the sends under way finish, the rest stays queued and goes once after the
+    restart."""
     database = f"sqlite+aiosqlite:///{tmp_path}/serve.sqlite3"
     others = range(7710, 7730)
     async with FakeTelegram(token=TOKEN) as fake:
-        server = await Server.start(fake, tmp_path, database=database, overall_per_second=5.0)
+        server = await Server.start(fake, tmp_path, database=database, overall_per_second=2.0)
         reference = TelegramCitizen(fake, 7701)
         await reference.say("/start")
         await reference.press("Oui")
@@ -90,3 +92,18 @@ async def test_sigterm_while_telegram_never_answers_a_send_still_exits_0_within_
         assert code == 0, output
         assert took < 10, output
         assert "Traceback" not in output, output
+
+
+async def test_a_second_signal_exits_0_at_once_and_says_so(tmp_path: Path) -> None:
+    async with FakeTelegram(token=TOKEN) as fake:
+        server = await Server.start(fake, tmp_path)
+        fake.delay(60.0, method="sendMessage")
+        fake.user_message(7760, "/start")
+        await fake.wait_for(lambda: len(fake.texts(7760)) == 1, timeout=20)  # never answered
+        server.process.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)
+        server.process.send_signal(signal.SIGINT)  # Ctrl+C again: no more waiting
+        code = await asyncio.wait_for(server.wait(), 10)
+        output = server.output()
+        assert code == 0, output
+        assert "a second signal: exiting now" in output, output

@@ -119,12 +119,12 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
     shutdown = app[SHUTDOWN]
     stopping = asyncio.Event()
     stopped_at: list[float] = []
-    last_resort = threading.Timer(HARD_EXIT_SECONDS, _hard_exit)
+    last_resort = threading.Timer(HARD_EXIT_SECONDS, _hard_exit, ["the stop took too long"])
     last_resort.daemon = True
 
     def on_signal(number: int) -> None:
         if shutdown.begun:  # asked twice (Ctrl+C again): no more waiting
-            _hard_exit()
+            _hard_exit("a second signal")
         log.info("%s: stopping (at most %.0f s)", signal.Signals(number).name, SHUTDOWN_SECONDS)
         stopped_at.append(loop.time())
         shutdown.begin()
@@ -158,9 +158,9 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
     return EXIT_OK
 
 
-def _hard_exit() -> None:
+def _hard_exit(why: str) -> None:
     """The last resort of a stop that takes too long: log it, exit 0 at once."""
-    log.warning("the stop took too long: exiting now (undelivered messages stay queued)")
+    log.warning("%s: exiting now (what is not delivered stays queued)", why)
     logging.shutdown()
     os._exit(EXIT_OK)
 
