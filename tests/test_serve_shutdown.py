@@ -8,6 +8,13 @@ import signal
 from pathlib import Path
 
 from bot.storage import open_storage
+from bot.web.shutdown import (
+    CLOSE_SECONDS,
+    HARD_EXIT_SECONDS,
+    SENDS_SECONDS,
+    SHUTDOWN_SECONDS,
+    Shutdown,
+)
 from tests.fakes.telegram import FakeTelegram
 from tests.serve import TOKEN, Server
 from tests.telegram_stack import TelegramCitizen
@@ -31,7 +38,9 @@ async def test_sigterm_with_a_turn_in_flight_and_a_slow_telegram_exits_0_and_los
         reference = TelegramCitizen(fake, 7701)
         await reference.say("/start")
         await reference.press("Oui")
+        await fake.wait_for(lambda: len(fake.texts(7701)) == 2, timeout=20)
         await reference.say(IDEA)
+        await fake.wait_for(lambda: len(fake.texts(7701)) == 3, timeout=20)
         expected = fake.texts(7701)
         assert len(expected) == 3 and "Étape 2 sur 6" in expected[-1]
 
@@ -107,3 +116,17 @@ async def test_a_second_signal_exits_0_at_once_and_says_so(tmp_path: Path) -> No
         output = server.output()
         assert code == 0, output
         assert "a second signal: exiting now" in output, output
+
+
+def test_the_steps_of_a_stop_share_one_deadline() -> None:
+    now = [100.0]
+    shutdown = Shutdown(clock=lambda: now[0])
+    assert not shutdown.begun
+    shutdown.begin()
+    assert shutdown.for_turns() == SHUTDOWN_SECONDS - SENDS_SECONDS - CLOSE_SECONDS
+    now[0] += 3.0  # the turns took 3 s: the sends get what is left, less the closing's share
+    assert shutdown.for_sends() == SHUTDOWN_SECONDS - 3.0 - CLOSE_SECONDS
+    shutdown.begin()  # a second signal does not move the deadline
+    now[0] += SHUTDOWN_SECONDS
+    assert shutdown.for_turns() == shutdown.for_sends() == shutdown.left() == 0.0
+    assert SHUTDOWN_SECONDS < HARD_EXIT_SECONDS < 10.0
