@@ -7,7 +7,14 @@ import datetime as dt
 import logging
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.core.leads import Status
@@ -18,6 +25,8 @@ log = logging.getLogger(__name__)
 # Seconds a turn takes, from a fast button press to a slow match on a busy database.
 TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 READ_SECONDS = 2.0  # a scrape waits this long for the store counts, then shows the last ones
+# Process-wide: no `*_created` series (they only repeat the process's start time).
+disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped in prometheus-client
 
 
 class Metrics:
