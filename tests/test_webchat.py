@@ -477,3 +477,26 @@ async def test_a_citizen_who_left_is_no_outage_their_replies_wait_for_their_retu
         async with WebCitizen.connect(served, away, last=tab.messages[1]["seq"]) as back:
             await back.until(lambda: len(back.messages) >= 1)
             assert back.messages[0]["seq"] == waiting[0].id
+
+
+async def test_a_late_ack_from_a_slow_tab_lets_what_waited_behind_it_go(
+    served: Served, session: aiohttp.ClientSession
+) -> None:
+    served.app[ROOM].webchat.ack_seconds = 0.3  # a tab in the background, throttled
+    outbox = served.app[COMPTOIR].storage.outbox
+    await _page(served, session)
+    async with WebCitizen.connect(served, session) as tab:
+        key = chat_ref(str(cookie_of(session))).key
+        tab.acking = False
+        await tab.ws.send_json({"type": "button", "value": tab.button("Oui")})
+        await tab.until(lambda: len(tab.messages) > 2)
+        slow = tab.messages[2]
+        await served.idle()  # given up: it waits in the outbox, with what came after it
+        assert (await outbox.queued(key, dt.datetime.max.replace(tzinfo=dt.UTC), 10))[0].id == (
+            slow["seq"]
+        )
+        tab.acking = True
+        await tab.ws.send_json({"type": "ack", "seq": slow["seq"]})  # it was shown after all
+        await tab.until(lambda: [m["seq"] for m in tab.messages].count(slow["seq"]) == 2)
+        await served.idle()
+        assert await outbox.queued(key, dt.datetime.max.replace(tzinfo=dt.UTC), 10) == []
