@@ -500,3 +500,11 @@ async def test_a_late_ack_from_a_slow_tab_lets_what_waited_behind_it_go(
         await tab.until(lambda: [m["seq"] for m in tab.messages].count(slow["seq"]) == 2)
         await served.idle()
         assert await outbox.queued(key, dt.datetime.max.replace(tzinfo=dt.UTC), 10) == []
+
+
+async def test_a_new_conversation_may_start_in_english(served: Served) -> None:
+    async with aiohttp.ClientSession() as session:
+        hello = {"type": "hello", "last": 0, "language": "en"}
+        async with WebCitizen.connect(served, session, hello=hello) as citizen:
+            assert citizen.messages[0]["text"].startswith("Hello, I'm Comptoir")
+            assert citizen.messages[-1]["buttons"]
