@@ -54,6 +54,12 @@ def test_a_name_is_found_without_its_article(suggestions: Suggestions) -> None:
 def test_a_former_name_comes_after_the_official_names(suggestions: Suggestions) -> None:
     official = labels(suggestions, "arr", MAX_LIMIT)
     assert "Gien (45)" not in official[:5]  # Arrabloy, now part of Gien
+    # Even typed in full: « Boulogne », a former commune of Essarts-en-Bocage, comes after
+    # every Boulogne-… of today.
+    boulogne = labels(suggestions, "Boulogne", MAX_LIMIT)
+    assert boulogne[:2] == ["Boulogne-Billancourt (92)", "Boulogne-sur-Mer (62)"]
+    assert boulogne[-1] == "Essarts-en-Bocage (85)"
+    assert all(label.startswith("Boulogne-") for label in boulogne[:-1])
 
 
 def test_postcodes_are_prefixes_too_and_give_their_own_postcode(

@@ -67,17 +67,20 @@ class Suggestions:
     def _ranked(
         self, matches: list[_Entry], query: str, limit: int, by_postcode: bool = False
     ) -> list[Suggestion]:
-        # An exact name first, then official names before former ones, then the most populous.
-        best: dict[str, tuple[bool, bool, int, str]] = {}
+        # An exact official name first, then official names before former ones (« Boulogne »,
+        # merged into Essarts-en-Bocage, comes after Boulogne-Billancourt), then the most
+        # populous.
+        best: dict[str, tuple[bool, bool, bool, int, str]] = {}
         for key, insee, official in matches:
             commune = self.table.communes[insee]
-            rank = (key == query, official, commune.population, key)
+            exact = key == query
+            rank = (exact and official, official, exact, commune.population, key)
             known = best.get(insee)
-            if known is None or rank[:3] > known[:3]:
+            if known is None or rank[:4] > known[:4]:
                 best[insee] = rank
-        top = heapq.nlargest(limit, best.items(), key=lambda item: (item[1][:3], item[0]))
+        top = heapq.nlargest(limit, best.items(), key=lambda item: (item[1][:4], item[0]))
         return [
-            self._suggestion(self.table.communes[insee], rank[3] if by_postcode else None)
+            self._suggestion(self.table.communes[insee], rank[4] if by_postcode else None)
             for insee, rank in top
         ]
 
