@@ -99,7 +99,9 @@
   }
 
   function fillBot(item, frame) {
-    item.replaceChildren(richText(frame.text));
+    // A counter's card says its name: the same name above it would say it twice.
+    const named = frame.place && frame.text.trim() === frame.place.name.trim();
+    item.replaceChildren(...(named ? [] : [richText(frame.text)]));
     item.dataset.seq = String(frame.seq);
     if (frame.lasting) item.dataset.lasting = "true";
     else delete item.dataset.lasting;
