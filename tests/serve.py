@@ -1,4 +1,4 @@
-"""`comptoir serve` as a child process against the fake Bot API: for crash and shutdown tests."""
+"""`comptoir serve` as a child process, against the fake Bot API or without Telegram (web only)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Server:
     @classmethod
     async def start(
         cls,
-        fake: FakeTelegram,
+        fake: FakeTelegram | None,
         folder: Path,
         *,
         database: str | None = None,
@@ -41,15 +41,24 @@ class Server:
         extra: dict[str, str] | None = None,
         port: int | None = None,
     ) -> Server:
-        """Start the server (Telegram's production pacing by default) and wait until ready."""
+        """Start the server (Telegram's production pacing by default) and wait until ready.
+
+        Without `fake` (None), the server runs with no Telegram token: the web chat only.
+        """
         port = port or free_port()
         log = folder / f"serve-{port}.log"
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COMPTOIR_")}
+        telegram = {}
+        if fake is not None:
+            telegram = {
+                "COMPTOIR_TELEGRAM_TOKEN": TOKEN,
+                "COMPTOIR_TELEGRAM_BASE_URL": base_url or fake.base_url,
+            }
         env = {
-            **os.environ,
+            **inherited,
             "PYTHONUNBUFFERED": "1",
             "COMPTOIR_DATABASE_URL": database or f"sqlite+aiosqlite:///{folder}/serve.sqlite3",
-            "COMPTOIR_TELEGRAM_TOKEN": TOKEN,
-            "COMPTOIR_TELEGRAM_BASE_URL": base_url or fake.base_url,
+            **telegram,
             "COMPTOIR_PORT": str(port),
             "COMPTOIR_TELEGRAM_PER_CHAT_INTERVAL": str(per_chat_interval),
             "COMPTOIR_TELEGRAM_OVERALL_PER_SECOND": str(overall_per_second),
