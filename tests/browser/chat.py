@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, TimeoutError
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 REFERENCE = re.compile(r"CPT-\d{4}-\d{6}")
@@ -22,7 +22,7 @@ _ARRIVED = """({after, containing}) => Array.from(
 
 _SAID_AFTER = """(after) => Array.from(document.querySelectorAll('#log li.msg.bot[data-seq]'))
     .filter((li) => Number(li.dataset.seq) > after)
-    .map((li) => li.querySelector('.text')?.innerText ?? li.innerText).join('\\n')"""
+    .map((li) => li.innerText).join('\\n')"""
 
 _FOCUSED = """() => {
     const e = document.activeElement;
@@ -34,6 +34,11 @@ _FOCUSED = """() => {
 def label_pattern(label: str) -> re.Pattern[str]:
     """A button's label as the page may show it: the start of the label, after any check mark."""
     return re.compile(r"^\s*(?:✅\s*)?" + re.escape(label))
+
+
+def first_line(text: str) -> str:
+    """An option's label, without what the page shows under or beside it (the postcode)."""
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
 
 
 class Chat:
@@ -63,10 +68,20 @@ class Chat:
         return int(await self.page.evaluate(_NEWEST_SEQ))
 
     async def wait_reply(self, after: int, containing: str | None = None) -> str:
-        """Until a bot message newer than `after` (and saying `containing`) is shown: its text."""
-        await self.page.wait_for_function(
-            _ARRIVED, arg={"after": after, "containing": containing}, timeout=WAIT_MS
-        )
+        """Until a bot message newer than `after` (and saying `containing`) is shown.
+
+        What the newer messages show: their texts, buttons and places.
+        """
+        try:
+            await self.page.wait_for_function(
+                _ARRIVED, arg={"after": after, "containing": containing}, timeout=WAIT_MS
+            )
+        except TimeoutError:
+            shown = "\n---\n".join((await self.transcript())[-4:])
+            raise AssertionError(
+                f"no message after seq {after} saying « {containing} »; the chat ends with:\n"
+                + shown
+            ) from None
         return str(await self.page.evaluate(_SAID_AFTER, after))
 
     def button(self, label: str) -> Locator:
@@ -101,7 +116,7 @@ class Chat:
         """Type the start of a commune: the suggestions the page offers, once shown."""
         await self.input.fill(typed)
         await self.suggestions.first.wait_for(timeout=WAIT_MS)
-        return [text.strip() for text in await self.suggestions.all_inner_texts()]
+        return [first_line(text) for text in await self.suggestions.all_inner_texts()]
 
     async def pick_suggestion(self, typed: str, label: str, expect: str | None = None) -> str:
         """Type `typed`, then ArrowDown to the suggestion `label` and Enter; the bot's reply."""
@@ -121,7 +136,7 @@ class Chat:
         active = await self.input.get_attribute("aria-activedescendant")
         if not active:
             return None
-        return (await self.page.locator(f"#{active}").inner_text()).strip()
+        return first_line(await self.page.locator(f"#{active}").inner_text())
 
     async def question(self) -> str:
         """The text of the bot's newest message."""

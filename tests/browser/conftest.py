@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import (
     Browser,
     BrowserContext,
@@ -33,6 +34,12 @@ from tests.browser.server import WebServer, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 HERE = Path(__file__).resolve().parent
+FAST_PACE = {
+    "COMPTOIR_WEB_RATE_PER_CONNECTION": "100",
+    "COMPTOIR_WEB_BURST_PER_CONNECTION": "100",
+    "COMPTOIR_WEB_RATE_PER_ADDRESS": "100",
+    "COMPTOIR_WEB_BURST_PER_ADDRESS": "200",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -43,7 +50,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(session_loop, append=False)
 
 
-@pytest.fixture(scope="session", loop_scope="session")
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
     """Debian's Chromium, headless (never a browser downloaded by Playwright)."""
     if not CHROMIUM.is_file():
@@ -59,10 +66,14 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
-    """A web-only server for the module's tests (each test is its own conversation)."""
-    async with serving(tmp_path_factory.mktemp("web")) as running:
+    """A web-only server for the module's tests (each test is its own conversation).
+
+    The tests answer faster than people do: their server's pace is wide (test_pace.py tests the
+    refusal with a narrow one).
+    """
+    async with serving(tmp_path_factory.mktemp("web"), **FAST_PACE) as running:
         yield running
 
 
@@ -133,7 +144,7 @@ class OpenChat(Protocol):
     ) -> Awaitable[Chat]: ...
 
 
-@pytest.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session")
 async def open_chat(browser: Browser, server: WebServer) -> AsyncIterator[OpenChat]:
     """Open chats for the test; at its end, every one is checked (see `Watch.check`)."""
     opened: list[tuple[BrowserContext, Watch]] = []
@@ -166,7 +177,7 @@ async def open_chat(browser: Browser, server: WebServer) -> AsyncIterator[OpenCh
         watch.check()
 
 
-@pytest.fixture(loop_scope="session")
+@pytest_asyncio.fixture(loop_scope="session")
 async def chat(open_chat: OpenChat) -> Chat:
     """A new citizen in the chat at desktop size, the welcome shown."""
     return await open_chat()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.chat import Chat
+from tests.browser.chat import Chat, label_pattern
 from tests.browser.conftest import OpenChat
 from tests.browser.journeys import (
     ASKS_CARRIER,
@@ -63,9 +63,8 @@ async def walk_to_a_filed_pre_application(chat: Chat, shots: str | None = None) 
     said = await chat.press("Boulogne-sur-Mer (62)", expect=ASKS_CARRIER)
     assert "Boulogne-sur-Mer (62)" in said
 
-    # Back: the commune is asked again; the question left can no longer be answered by a tap.
+    # Back: the commune is asked again, and a new answer replaces the first one.
     await chat.send("/retour", expect=ASKS_COMMUNE)
-    assert await chat.page.locator("#log button:enabled", has_text="Une association").count() == 0
     said = await chat.send("Arras", expect=ASKS_CARRIER)
     assert "Arras (62)" in said
     await chat.press("Une association", expect=ASKS_STAGE)
@@ -113,6 +112,26 @@ async def test_a_citizen_files_a_pre_application_on_a_375_px_phone(open_chat: Op
     chat = await open_chat(width=375, height=740)
     await walk_to_a_filed_pre_application(chat, shots="375")
     assert await chat.page.evaluate(NO_HORIZONTAL_SCROLL)
+
+
+async def test_the_buttons_of_a_question_left_behind_can_no_longer_be_pressed(
+    chat: Chat,
+) -> None:
+    await to_the_idea(chat)  # a question answered by typing
+    assert await enabled(chat, "Oui, d'accord") == 0
+    await chat.send(IDEA, expect=ASKS_THEMES)
+    await chat.press("Valider", expect=ASKS_COMMUNE)
+    assert await enabled(chat, "Valider") == 0
+    await chat.send("Arras", expect=ASKS_CARRIER)
+    await chat.send("/retour", expect=ASKS_COMMUNE)  # back to a question without buttons
+    assert await enabled(chat, "Une association") == 0
+    assert await chat.page.locator("#log li.msg.bot .buttons button:enabled").count() == 0
+
+
+async def enabled(chat: Chat, label: str) -> int:
+    """How many buttons labelled so can still be pressed."""
+    buttons = chat.page.locator("#log li.msg.bot .buttons button:enabled")
+    return await buttons.filter(has_text=label_pattern(label)).count()
 
 
 async def composer_usable(chat: Chat) -> None:

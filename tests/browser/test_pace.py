@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import expect
 
 from tests.browser.chat import Chat
@@ -17,7 +18,7 @@ BURST = 4
 RATE = 0.5  # a message every 2 seconds once the burst is spent
 
 
-@pytest.fixture(scope="module", loop_scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
     """A server with a small pace per connection."""
     async with serving(
