@@ -139,6 +139,7 @@ async def test_the_newest_message_is_always_shown_above_the_composer(
     await chat.toggle("Alimentation")
     await assert_newest_message_in_view(chat)
     await chat.press("Valider", expect=ASKS_COMMUNE)
+    await assert_newest_message_in_view(chat)  # the dock grew: a « share my position » button
     await chat.send("Arras", expect=ASKS_CARRIER)
     await assert_newest_message_in_view(chat)
     await chat.press("Une association", expect=ASKS_STAGE)

@@ -45,6 +45,7 @@ async def walk_to_a_filed_pre_application(chat: Chat, shots: str | None = None) 
     assert await chat.button("Réemploi").get_attribute("aria-pressed") == "true"
     assert await chat.button("Alimentation").get_attribute("aria-pressed") == "false"
     assert await chat.toggle("Alimentation") is True
+    await chat.button("Réemploi").scroll_into_view_if_needed()  # the ticked ones in the picture
     await shoot(chat, shots, "2-multiple-choice")
     assert await chat.toggle("Alimentation") is False
     assert await chat.button("Réemploi").get_attribute("aria-pressed") == "true"
@@ -95,6 +96,9 @@ async def walk_to_a_filed_pre_application(chat: Chat, shots: str | None = None) 
     recap = await to_the_recap(chat, name="Camille")
     assert "Commune : Arras (62)" in recap and "Prénom : Camille" in recap, recap
     assert "Boulogne" not in recap
+    await chat.page.locator("#log li.msg.bot", has_text=RECAP).last.evaluate(
+        "(li) => li.scrollIntoView({block: 'start'})"
+    )  # the answers in the picture, not only the buttons under them
     await shoot(chat, shots, "5-recap")
     await chat.press("Modifier : Prénom", expect=ASKS_NAME)
     recap = await chat.send("Dominique", expect=RECAP)

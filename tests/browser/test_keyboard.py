@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.browser.chat import Chat
+from tests.browser.conftest import OpenChat
 from tests.browser.journeys import (
     ASKS_CARRIER,
     ASKS_COMMUNE,
@@ -82,3 +83,32 @@ async def test_a_citizen_answers_with_the_keyboard_only(chat: Chat) -> None:
     await key(chat, "Space", expect=ASKS_NEEDS)
     citizen = chat.page.locator("#log li.msg.citizen").last
     assert (await citizen.inner_text()).strip() == "Juste une idée"
+
+
+FOCUS_IN_SIGHT = """() => {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) return 'nothing has the focus';
+    const r = focused.getBoundingClientRect();
+    const log = document.getElementById('log');
+    const area = log.contains(focused) ? log.getBoundingClientRect()
+        : {top: 0, bottom: window.innerHeight};
+    return r.top >= area.top - 1 && r.bottom <= area.bottom + 1 ? ''
+        : `« ${focused.textContent.trim()} » has the focus out of sight`;
+}"""
+
+
+async def test_the_focus_given_to_a_new_question_is_in_sight_on_a_phone(
+    open_chat: OpenChat,
+) -> None:
+    chat = await open_chat(width=375, height=740)
+    assert await chat.page.evaluate(FOCUS_IN_SIGHT) == ""  # the welcome's first button
+    await key(chat, "Enter", expect=ASKS_IDEA)
+    await chat.page.keyboard.type(IDEA)
+    await key(chat, "Enter", expect=ASKS_THEMES)  # a question taller than the screen
+    assert await chat.page.evaluate(FOCUS_IN_SIGHT) == ""
+    await chat.tab_to("Valider")
+    await key(chat, "Enter", expect=ASKS_COMMUNE)
+    await chat.page.keyboard.type("Arras")
+    await chat.page.keyboard.press("Escape")
+    await key(chat, "Enter", expect=ASKS_CARRIER)
+    assert await chat.page.evaluate(FOCUS_IN_SIGHT) == ""
