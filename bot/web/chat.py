@@ -40,6 +40,7 @@ class ChatRoom:
     addresses: Buckets
     page: bytes
     workers: set[asyncio.Task[None]] = field(default_factory=set)  # each socket's turns
+    turning: int = 0  # turns received and not yet processed, on every socket
 
 
 ROOM = web.AppKey("web chat", ChatRoom)
@@ -248,7 +249,7 @@ class Connection:
             elif self.chat is None:
                 raise Refusal("malformed", frame.id)  # « hello » comes first
             else:
-                self.turns.put_nowait(self.inbound(self.chat, frame))
+                self.queue(self.inbound(self.chat, frame))
         except Refusal as refusal:
             await self.refuse(refusal)
 
@@ -268,7 +269,12 @@ class Connection:
         self.room.webchat.attach(self.chat.chat_id, self.ws)
         await self.app[COMPTOIR].courier.wake(self.chat.key)
         if frame.last == 0:  # a page showing nothing: the current question again (or the start)
-            self.turns.put_nowait(Inbound(self.chat, text="/start", language=frame.language))
+            self.queue(Inbound(self.chat, text="/start", language=frame.language))
+
+    def queue(self, inbound: Inbound) -> None:
+        """A turn to process after those already received on this socket."""
+        self.room.turning += 1
+        self.turns.put_nowait(inbound)
 
     @staticmethod
     def inbound(chat: ChatRef, frame: Frame) -> Inbound:
@@ -288,6 +294,8 @@ class Connection:
                 await service.handle(inbound)
             except Exception:  # the citizen may try again; never a traceback to them
                 log.exception("a web chat turn failed")
+            finally:
+                self.room.turning -= 1
 
     async def refuse(self, refusal: Refusal) -> None:
         """Say why a frame was not processed (the socket stays open)."""
