@@ -8,6 +8,7 @@ script error, no dialog and no request to another host than the server may have 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,8 @@ class Watch:
     dialogs: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     sockets: list[str] = field(default_factory=list)
+    # Console errors the browser itself writes in a test that causes them on purpose.
+    expected: list[re.Pattern[str]] = field(default_factory=list)
 
     async def attach(self, context: BrowserContext) -> None:
         """Listen to the context and abort every request to another host."""
@@ -101,7 +104,7 @@ class Watch:
         page.on("dialog", self._dialog)
 
     def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        if message.type == "error" and not any(p.search(message.text) for p in self.expected):
             self.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
     def _request(self, request: Request) -> None:
