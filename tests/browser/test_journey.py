@@ -121,7 +121,7 @@ async def test_a_citizen_files_a_pre_application_on_a_375_px_phone(open_chat: Op
 async def test_the_buttons_of_a_question_left_behind_can_no_longer_be_pressed(
     chat: Chat,
 ) -> None:
-    await to_the_idea(chat)  # a question answered by typing
+    await to_the_idea(chat)  # tapped, then a question without buttons
     assert await enabled(chat, "Oui, d'accord") == 0
     await chat.send(IDEA, expect=ASKS_THEMES)
     await chat.press("Valider", expect=ASKS_COMMUNE)
