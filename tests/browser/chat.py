@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from playwright.async_api import Locator, Page, TimeoutError
 
@@ -175,3 +176,16 @@ class Chat:
         path = ARTIFACTS / f"{name}.png"
         await self.page.screenshot(path=str(path))
         return path
+
+
+class OpenChat(Protocol):
+    """Opens the chat in a new browser context (a new citizen: its own cookie and storage)."""
+
+    def __call__(
+        self,
+        *,
+        width: int = ...,
+        height: int = ...,
+        geolocation: dict[str, float] | None = ...,
+        load: bool = ...,
+    ) -> Awaitable[Chat]: ...

@@ -9,6 +9,15 @@ from urllib.parse import urlsplit
 
 from tests.serve import Server
 
+# The tests answer faster than people do: the servers of most tests get a wide pace (test_pace.py
+# checks the refusal with a narrow one).
+FAST_PACE = {
+    "COMPTOIR_WEB_RATE_PER_CONNECTION": "100",
+    "COMPTOIR_WEB_BURST_PER_CONNECTION": "100",
+    "COMPTOIR_WEB_RATE_PER_ADDRESS": "100",
+    "COMPTOIR_WEB_BURST_PER_ADDRESS": "200",
+}
+
 
 class WebServer:
     """A running server as the browser sees it: its origin, its socket, its log."""

@@ -6,8 +6,7 @@ import re
 
 from playwright.async_api import Locator
 
-from tests.browser.chat import Chat
-from tests.browser.conftest import OpenChat
+from tests.browser.chat import Chat, OpenChat
 from tests.browser.journeys import (
     ASKS_CARRIER,
     ASKS_COMMUNE,

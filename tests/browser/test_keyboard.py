@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.chat import Chat
-from tests.browser.conftest import OpenChat
+from tests.browser.chat import Chat, OpenChat
 from tests.browser.journeys import (
     ASKS_CARRIER,
     ASKS_COMMUNE,

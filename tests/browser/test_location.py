@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import OpenChat
+from tests.browser.chat import OpenChat
 from tests.browser.journeys import ASKS_CARRIER, ASKS_COMMUNE, ASKS_THEMES, IDEA, to_the_idea
 
 ARRAS = {"latitude": 50.2910, "longitude": 2.7775}

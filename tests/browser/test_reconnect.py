@@ -10,9 +10,9 @@ import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.browser.chat import Chat
-from tests.browser.conftest import FAST_PACE, Watch
 from tests.browser.journeys import ASKS_CARRIER, ASKS_STAGE, to_the_commune
-from tests.browser.server import WebServer
+from tests.browser.server import FAST_PACE, WebServer
+from tests.browser.watch import Watch
 from tests.serve import Server
 from tests.telegram_stack import free_port
 
