@@ -16,9 +16,9 @@ from tests.browser.journeys import (
     RECAP,
     file,
     from_the_needs_to_the_results,
+    to_the_commune,
     to_the_idea,
     to_the_recap,
-    to_the_results,
 )
 
 OSM = "https://www.openstreetmap.org/?mlat="
@@ -77,6 +77,8 @@ async def walk_to_a_filed_pre_application(chat: Chat, shots: str | None = None) 
     seqs = await chat.seqs()
     assert len(seqs) == len(set(seqs)), seqs
     assert ASKS_STAGE in await chat.question()
+    focused = await chat.focused()  # the current question's first answer, ready for the keyboard
+    assert focused is not None and focused["text"] == "Juste une idée", focused
     await chat.press("Ça prend forme", expect=ASKS_NEEDS)
 
     await from_the_needs_to_the_results(chat)
@@ -149,7 +151,16 @@ async def composer_usable(chat: Chat) -> None:
 async def test_the_chat_is_usable_at_320_px(open_chat: OpenChat) -> None:
     chat = await open_chat(width=320, height=640)
     await composer_usable(chat)
-    await to_the_results(chat)  # long texts, links, a counter's card
+    await to_the_commune(chat)
+    await chat.suggest("Saint-Étienne")  # long names beside their postcodes
+    await composer_usable(chat)
+    box = await chat.page.locator("#suggestions").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 320, box
+    await chat.input.press("Escape")
+    await chat.send("Arras", expect=ASKS_CARRIER)
+    await chat.press("Une association", expect=ASKS_STAGE)
+    await chat.press("Ça prend forme", expect=ASKS_NEEDS)
+    await from_the_needs_to_the_results(chat)  # long texts, links, a counter's card
     await composer_usable(chat)
     await chat.page.locator("#log .place").first.scroll_into_view_if_needed()
     await composer_usable(chat)
