@@ -44,6 +44,10 @@ async def walk_to_a_filed_pre_application(chat: Chat, shots: str | None = None) 
     assert await chat.button("Réemploi").get_attribute("aria-pressed") == "true"
     assert await chat.button("Alimentation").get_attribute("aria-pressed") == "false"
     assert await chat.toggle("Alimentation") is True
+    ticked = chat.page.locator("#log li.msg.bot .buttons button[aria-pressed=true]")
+    assert await ticked.count() == 2
+    for label in await ticked.all_inner_texts():
+        assert "✅" not in label, f"a second check mark in « {label} »: the CSS draws one"
     await chat.button("Réemploi").scroll_into_view_if_needed()  # the ticked ones in the picture
     await shoot(chat, shots, "2-multiple-choice")
     assert await chat.toggle("Alimentation") is False
