@@ -47,17 +47,14 @@ class Served:
     def url(self, path: str = "/") -> str:
         return str(self.server.make_url(path))
 
-    async def idle(self, chat_key: str | None = None, timeout: float = 20.0) -> None:
+    async def idle(self, timeout: float = 20.0) -> None:
         """Until no turn is waiting or running and nothing is being delivered."""
         room, courier = self.app[ROOM], self.app[COMPTOIR].courier
         async with asyncio.timeout(timeout):
             quiet = 0
             while quiet < 3:  # a few looks in a row: a turn just queued has its notify done
                 await asyncio.sleep(0.01)
-                busy = room.turning or (
-                    courier.busy if chat_key is None else chat_key in courier._tasks
-                )
-                quiet = 0 if busy else quiet + 1
+                quiet = 0 if room.turning or courier.busy else quiet + 1
 
 
 @asynccontextmanager
