@@ -105,25 +105,39 @@ async def test_the_log_the_input_and_the_buttons_speak_to_screen_readers(chat: C
     assert await group.get_attribute("role") == "group"
 
 
+# Where the newest message stands in the log's visible area, and what covers it if anything.
+NEWEST_IN_VIEW = """() => {
+    const log = document.getElementById('log').getBoundingClientRect();
+    const composer = document.getElementById('composer').getBoundingClientRect();
+    const items = document.querySelectorAll('#log li.msg');
+    const li = items[items.length - 1];
+    const r = li.getBoundingClientRect();
+    const tall = r.height > log.height - 2;
+    const shownBottom = Math.min(r.bottom, log.bottom);
+    const top = document.elementFromPoint(r.left + Math.min(20, r.width / 2), shownBottom - 4);
+    return {
+        logAboveComposer: log.bottom <= composer.top + 1,
+        tall,
+        whole: r.top >= log.top - 1 && r.bottom <= log.bottom + 1,
+        fromItsStart: r.top >= log.top - 1 && r.top <= log.top + 48,
+        covered: top && !li.contains(top) ? top.outerHTML.slice(0, 120) : null,
+        box: [r.top, r.bottom], log: [log.top, log.bottom],
+    };
+}"""
+
+
 async def assert_newest_message_in_view(chat: Chat) -> None:
-    """The newest message ends inside the viewport, above the composer, covered by nothing."""
-    newest = chat.page.locator("#log li.msg").last
-    box = await newest.bounding_box()
-    composer = await chat.composer.bounding_box()
-    assert box is not None and composer is not None
-    assert box["y"] + box["height"] <= composer["y"] + 1, (
-        f"the newest message ({box}) goes under the composer ({composer})"
-    )
-    assert box["y"] + box["height"] > 0, f"the newest message is scrolled away: {box}"
-    covered = await newest.evaluate(
-        """(li) => {
-            const r = li.getBoundingClientRect();
-            const x = r.left + Math.min(20, r.width / 2), y = r.bottom - 4;
-            const top = document.elementFromPoint(x, y);
-            return top && !li.contains(top) ? top.outerHTML.slice(0, 120) : null;
-        }"""
-    )
-    assert covered is None, f"the newest message is covered by {covered}"
+    """The newest message is in the log's visible area above the composer, covered by nothing.
+
+    A message taller than that area is shown from its start (its question, its first answers).
+    """
+    seen = await chat.page.evaluate(NEWEST_IN_VIEW)
+    assert seen["logAboveComposer"], f"the conversation goes under the composer: {seen}"
+    if seen["tall"]:
+        assert seen["fromItsStart"], f"a tall newest message is not shown from its start: {seen}"
+    else:
+        assert seen["whole"], f"the newest message is not wholly in view: {seen}"
+    assert seen["covered"] is None, f"the newest message is covered by {seen['covered']}"
 
 
 async def test_the_newest_message_is_always_shown_above_the_composer(
