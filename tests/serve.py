@@ -1,4 +1,4 @@
-"""`comptoir serve` as a child process against the fake Bot API: for crash and shutdown tests."""
+"""`comptoir serve` as a child process, against the fake Bot API or without Telegram (web only)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class Server:
     @classmethod
     async def start(
         cls,
-        fake: FakeTelegram,
+        fake: FakeTelegram | None,
         folder: Path,
         *,
         database: str | None = None,
@@ -42,23 +42,31 @@ class Server:
         port: int | None = None,
         token: str | None = TOKEN,
     ) -> Server:
-        """Start the server (Telegram's production pacing by default) and wait until ready."""
+        """Start the server (Telegram's production pacing by default) and wait until ready.
+
+        Without `fake` (None) or with `token=None`, the server runs with no Telegram token
+        (the variable is not set at all): the web chat only.
+        """
         port = port or free_port()
         log = folder / f"serve-{port}.log"
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COMPTOIR_")}
+        telegram: dict[str, str] = {}
+        if fake is not None and token:
+            telegram = {
+                "COMPTOIR_TELEGRAM_TOKEN": token,
+                "COMPTOIR_TELEGRAM_BASE_URL": base_url or fake.base_url,
+            }
         env = {
-            **os.environ,
+            **inherited,
             "PYTHONUNBUFFERED": "1",
             "COMPTOIR_DATABASE_URL": database or f"sqlite+aiosqlite:///{folder}/serve.sqlite3",
-            "COMPTOIR_TELEGRAM_TOKEN": token or "",
-            "COMPTOIR_TELEGRAM_BASE_URL": base_url or fake.base_url,
+            **telegram,
             "COMPTOIR_PORT": str(port),
             "COMPTOIR_TELEGRAM_PER_CHAT_INTERVAL": str(per_chat_interval),
             "COMPTOIR_TELEGRAM_OVERALL_PER_SECOND": str(overall_per_second),
             "COMPTOIR_PSEUDONYM_KEY": "5e" * 32,
             **(extra or {}),
         }
-        if token is None:  # no bot: the variable is not set at all
-            del env["COMPTOIR_TELEGRAM_TOKEN"]
         with log.open("ab") as output:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "serve",
