@@ -165,7 +165,9 @@
     item.className = "msg bot";
     fillBot(item, frame);
     log.append(item);
-    if (asks) disableOlder(item);
+    // Whatever the bot says next, the questions before it are behind: a back to a question
+    // without buttons leaves none pressable (a typed answer re-asks with its buttons again).
+    if (!frame.lasting) disableOlder(item);
     if (!frame.lasting) setCurrent(frame);
     if (live) {
       reveal(item);
@@ -215,7 +217,7 @@
       input.setAttribute("aria-autocomplete", "list");
       input.setAttribute("aria-controls", "suggestions");
       input.setAttribute("aria-expanded", "false");
-      input.placeholder = "Votre commune ou son code postal…";
+      input.placeholder = "Ex. : Arras ou 62000";
     } else {
       for (const name of ["role", "aria-autocomplete", "aria-controls", "aria-expanded", "aria-activedescendant"]) {
         input.removeAttribute(name);
