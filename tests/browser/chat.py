@@ -54,10 +54,10 @@ class Chat:
         self.suggestions = page.locator("#suggestions [role=option]")
         self.notices = page.locator("#log li.msg.notice[role=alert]")
 
-    async def open(self) -> str:
-        """Load the page and wait for the bot's first message (the welcome)."""
+    async def open(self, expect: str | None = None) -> str:
+        """Load the page and wait for the bot's first messages (up to the one saying `expect`)."""
         await self.page.goto(self.url + "/")
-        return await self.wait_reply(0)
+        return await self.wait_reply(0, expect)
 
     async def reload(self) -> None:
         """Reload the tab (the transcript comes back from sessionStorage, then the socket)."""

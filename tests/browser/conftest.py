@@ -17,6 +17,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 from pytest_asyncio import is_async_test
 
 from tests.browser.chat import Chat, OpenChat
+from tests.browser.journeys import ASKS_CONSENT
 from tests.browser.server import FAST_PACE, WebServer, serving
 from tests.browser.watch import Watch
 
@@ -82,7 +83,7 @@ async def open_chat(browser: Browser, server: WebServer) -> AsyncIterator[OpenCh
         watch.attach_page(page)
         chat = Chat(page, server.url)
         if load:
-            await chat.open()
+            await chat.open(expect=ASKS_CONSENT)  # the welcome, up to its question
         return chat
 
     yield open_one

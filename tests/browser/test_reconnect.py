@@ -10,7 +10,7 @@ import pytest_asyncio
 from playwright.async_api import Browser
 
 from tests.browser.chat import Chat
-from tests.browser.journeys import ASKS_CARRIER, ASKS_STAGE, to_the_commune
+from tests.browser.journeys import ASKS_CARRIER, ASKS_CONSENT, ASKS_STAGE, to_the_commune
 from tests.browser.server import FAST_PACE, WebServer
 from tests.browser.watch import Watch
 from tests.serve import Server
@@ -64,7 +64,7 @@ async def test_a_restart_of_the_server_is_said_then_the_chat_goes_on(
         page = await context.new_page()
         watch.attach_page(page)
         chat = Chat(page, server.url)
-        await chat.open()
+        await chat.open(expect=ASKS_CONSENT)
         await to_the_commune(chat)
         await chat.send("Arras", expect=ASKS_CARRIER)
         before = await chat.seqs()

@@ -43,7 +43,7 @@ async def test_html_and_script_typed_by_a_citizen_come_out_as_text(chat: Chat) -
     await to_the_idea(chat)
     await chat.send(IDEA, expect=ASKS_THEMES)
     await assert_shown_as_text(chat, IDEA)
-    await chat.send(SVG)  # not a theme: said back as not understood, or ignored
+    await chat.send(SVG, expect=ASKS_THEMES)  # not a theme: said so, the question asked again
     await assert_shown_as_text(chat, SVG)
     await chat.press("Valider", expect=ASKS_COMMUNE)
     await chat.send("Arras", expect=ASKS_CARRIER)
