@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.browser.chat import Chat, OpenChat, label_pattern
 from tests.browser.journeys import (
     ASKS_CARRIER,
@@ -125,11 +123,6 @@ async def test_a_citizen_files_a_pre_application_on_a_375_px_phone(open_chat: Op
     assert await chat.page.evaluate(NO_HORIZONTAL_SCROLL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat.js disables older buttons only when the new question has buttons: after "
-    "/retour to a typed question the buttons of the question left stay pressable",
-)
 async def test_the_buttons_of_a_question_left_behind_can_no_longer_be_pressed(
     chat: Chat,
 ) -> None:

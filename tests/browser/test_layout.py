@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.browser.chat import Chat, OpenChat
 from tests.browser.journeys import (
     ASKS_CARRIER,
@@ -35,11 +33,6 @@ async def assert_one_line(chat: Chat, one_line: float, where: str) -> None:
     assert fits, f"the composer's placeholder does not fit on its line {where}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="chat.js: the commune placeholder « Votre commune ou son code postal… » wraps at "
-    "375 px in the one-line textarea (its second line cut)",
-)
 async def test_the_empty_composer_keeps_one_line_at_every_question_on_a_phone(
     open_chat: OpenChat,
 ) -> None:
@@ -67,10 +60,6 @@ async def test_an_option_ticked_on_a_phone_stays_in_sight(open_chat: OpenChat) -
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a place message's text is the counter's name, shown again in bold in its card",
-)
 async def test_a_counter_s_card_names_the_counter_once(chat: Chat) -> None:
     await to_the_results(chat)
     card = chat.page.locator("#log li.msg.bot:has(.place)").first
