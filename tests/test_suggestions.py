@@ -46,6 +46,13 @@ def test_an_exact_name_comes_before_longer_ones_even_less_populous(
     assert labels(suggestions, "bourg")[0] == "Bourg (33)"
 
 
+def test_words_are_prefixes_word_by_word(suggestions: Suggestions) -> None:
+    # « st et » is the start of Saint-Étienne, not of Sainte-Tulle (« sainte t… »).
+    found = labels(suggestions, "st et", MAX_LIMIT)
+    assert found[0] == "Saint-Étienne (42)"
+    assert all(label.startswith("Saint-Ét") for label in found), found
+
+
 def test_a_name_is_found_without_its_article(suggestions: Suggestions) -> None:
     assert labels(suggestions, "mans")[0] == "Le Mans (72)"
     assert labels(suggestions, "le mans")[0] == "Le Mans (72)"

@@ -6,7 +6,7 @@ import bisect
 import heapq
 from dataclasses import dataclass
 
-from bot.core.geo import Commune, GeoTable, name_key
+from bot.core.geo import Commune, GeoTable, name_tokens
 
 MIN_QUERY = 2  # characters: a single letter names thousands of communes
 MAX_LIMIT = 20
@@ -35,7 +35,7 @@ class Suggestions:
         postcodes: set[_Entry] = set()
         for commune in table.communes.values():
             for name, official in _names(commune):
-                key = name_key(name)
+                key = _key(name)
                 if key:
                     names.add((key, commune.insee, official))
             for postcode in commune.postcodes:
@@ -59,7 +59,7 @@ class Suggestions:
         if compact.isdigit():
             matches = _prefixed(self._postcode_keys, self._postcodes, compact)
             return self._ranked(matches, compact, limit, by_postcode=True)
-        key = name_key(text)
+        key = _key(text)
         if len(key) < MIN_QUERY:
             return []
         return self._ranked(_prefixed(self._name_keys, self._names, key), key, limit)
@@ -93,6 +93,12 @@ class Suggestions:
             department=department,
             postcode=postcode or (commune.postcodes[0] if commune.postcodes else ""),
         )
+
+
+def _key(name: str) -> str:
+    """A name as compared: folded, « st » expanded, words kept apart (« st et » is not
+    « Sainte-Tulle »)."""
+    return " ".join(name_tokens(name))
 
 
 def _names(commune: Commune) -> list[tuple[str, bool]]:
