@@ -16,14 +16,18 @@ WAIT_MS = 15_000
 _NEWEST_SEQ = """() => Math.max(0, ...Array.from(
     document.querySelectorAll('#log li.msg.bot[data-seq]'), (li) => Number(li.dataset.seq)))"""
 
-_ARRIVED = """({after, containing}) => Array.from(
+# The page sets French typography (a no-break space before « : », between digit groups): the
+# driver reads texts with plain spaces, as the bot wrote them.
+_PLAIN = "(t) => t.replace(/[\\u00a0\\u202f]/g, ' ')"
+
+_ARRIVED = f"""({{after, containing}}) => Array.from(
     document.querySelectorAll('#log li.msg.bot[data-seq]')).some((li) =>
         Number(li.dataset.seq) > after
-        && (containing === null || li.textContent.includes(containing)))"""
+        && (containing === null || ({_PLAIN})(li.textContent).includes(containing)))"""
 
-_SAID_AFTER = """(after) => Array.from(document.querySelectorAll('#log li.msg.bot[data-seq]'))
+_SAID_AFTER = f"""(after) => Array.from(document.querySelectorAll('#log li.msg.bot[data-seq]'))
     .filter((li) => Number(li.dataset.seq) > after)
-    .map((li) => li.innerText).join('\\n')"""
+    .map((li) => ({_PLAIN})(li.innerText)).join('\\n')"""
 
 _FOCUSED = """() => {
     const e = document.activeElement;
@@ -35,6 +39,11 @@ _FOCUSED = """() => {
 def label_pattern(label: str) -> re.Pattern[str]:
     """A button's label as the page may show it: the start of the label, after any check mark."""
     return re.compile(r"^\s*(?:✅\s*)?" + re.escape(label))
+
+
+def plain(text: str) -> str:
+    """A text shown by the page with plain spaces where it set no-break ones."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def first_line(text: str) -> str:
@@ -141,11 +150,11 @@ class Chat:
 
     async def question(self) -> str:
         """The text of the bot's newest message."""
-        return (await self.page.locator("#log li.msg.bot .text").last.inner_text()).strip()
+        return plain(await self.page.locator("#log li.msg.bot .text").last.inner_text()).strip()
 
     async def transcript(self) -> list[str]:
         """Every message of the log, bot's and citizen's, as shown."""
-        return [t.strip() for t in await self.page.locator("#log li.msg").all_inner_texts()]
+        return [plain(t).strip() for t in await self.page.locator("#log li.msg").all_inner_texts()]
 
     async def seqs(self) -> list[int]:
         """The `data-seq` of every bot message shown, in order."""

@@ -9,6 +9,7 @@ from tests.browser.journeys import (
     ASKS_THEMES,
     IDEA,
     to_the_idea,
+    to_the_recap,
     to_the_results,
 )
 
@@ -70,3 +71,17 @@ async def test_a_counter_s_card_names_the_counter_once(chat: Chat) -> None:
         else ""
     )
     assert text != name, f"« {name} » is written twice: above its card and in it"
+
+
+async def test_french_typography_keeps_a_colon_or_a_question_mark_with_its_word(
+    open_chat: OpenChat,
+) -> None:
+    chat = await open_chat(width=320, height=640)
+    await to_the_results(chat)
+    await to_the_recap(chat)
+    shown = await chat.page.locator("#log li.msg.bot .text").last.inner_text()
+    assert "Commune\u00a0: Arras" in shown
+    assert "15\u202f000\u00a0€" in shown or "15\u202f000 €" in shown
+    lines = [line.strip() for line in shown.splitlines()]
+    assert not [line for line in lines if line[:1] in {":", "?", "!", ";", "»"}], lines
+    assert "  " not in shown  # no terminal indent

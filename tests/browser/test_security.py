@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from playwright.async_api import expect
 
-from tests.browser.chat import Chat
+from tests.browser.chat import Chat, plain
 from tests.browser.journeys import (
     ASKS_CARRIER,
     ASKS_COMMUNE,
@@ -33,7 +33,7 @@ INJECTED = """() => document.querySelectorAll(
 
 
 async def assert_shown_as_text(chat: Chat, *payloads: str) -> None:
-    log = await chat.log.inner_text()
+    log = plain(await chat.log.inner_text())
     for payload in payloads:
         assert payload in log, f"« {payload} » not shown as typed"
     assert await chat.page.evaluate(INJECTED) == 0, "an element came out of the citizen's text"

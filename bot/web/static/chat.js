@@ -46,7 +46,18 @@
 
   // -- rendering ---------------------------------------------------------------------------
 
-  function richText(text) {
+  // French typography for the screen: no line starts with « : » or « ? », no number is cut
+  // between its digit groups; the terminal's indents are not the page's layout.
+  function typeset(text) {
+    return text
+      .replace(/^[ \t]+/gm, "")
+      .replace(/ ([:;!?»])/g, "\u00a0$1")
+      .replace(/« /g, "«\u00a0")
+      .replace(/(\d) (?=\d{3}(?!\d))/g, "$1\u202f");
+  }
+
+  function richText(raw) {
+    const text = typeset(raw);
     const box = document.createElement("div");
     box.className = "text";
     let at = 0;
@@ -89,7 +100,7 @@
         element.dataset.value = button.value;
         element.textContent = button.label;
         if (isOption(frame, button)) element.setAttribute("aria-pressed", String(!!button.selected));
-        else if (frame.multiple) element.classList.add("validate");
+        else if (button.value.endsWith("|_ok")) element.classList.add("validate"); // Valider, Confirmer
         element.addEventListener("click", () => press(frame, button, element));
         line.append(element);
       }
@@ -341,7 +352,11 @@
       const group = [...element.closest(".buttons").querySelectorAll("button")];
       for (const other of group) other.disabled = true;
       element.classList.add("chosen");
-      const text = button.label;
+      // « Valider » of a multiple choice: the citizen's bubble says what they chose.
+      const ticked = group.filter((b) => b.getAttribute("aria-pressed") === "true");
+      const text = frame.multiple && ticked.length
+        ? ticked.map((b) => b.textContent).join(", ")
+        : button.label;
       const item = addCitizen(text, null, true);
       const seq = Number(element.closest(".msg").dataset.seq);
       const entry = transcript.items.find((i) => i.kind === "bot" && i.frame.seq === seq);
