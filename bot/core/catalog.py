@@ -13,6 +13,7 @@ from bot.core.geo import GeoTable
 from bot.core.knowledge import Knowledge, load_knowledge
 from bot.core.matching import Matcher
 from bot.core.resolver import Resolver
+from bot.core.suggestions import Suggestions
 from bot.core.themes import ThemeDetector
 
 DEFAULT_KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -26,6 +27,7 @@ class Catalog:
     resolver: Resolver
     themes: ThemeDetector
     matcher: Matcher
+    suggestions: Suggestions  # communes as a citizen types (the web chat)
 
     @classmethod
     def load(cls, root: Path = DEFAULT_KNOWLEDGE, today: dt.date | None = None) -> Catalog:
@@ -37,6 +39,7 @@ class Catalog:
             resolver=Resolver(geo),
             themes=ThemeDetector(knowledge.themes, french_words()),
             matcher=Matcher(knowledge),
+            suggestions=Suggestions(geo),
         )
 
 

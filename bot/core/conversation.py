@@ -77,6 +77,8 @@ class Reply:
     quote: str | None = None  # the channel's id of a message this one answers
     ask: bool = False  # the next message of the person it is for answers it (a reason…)
     lasting: bool = False  # its buttons stay pressable after later questions (« Détails »)
+    expects: str | None = None  # what the question asks for, when a channel can help: "commune"
+    multiple: bool = False  # a multiple-choice question: its buttons toggle, one validates
 
 
 EventKind = Literal[

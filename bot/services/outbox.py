@@ -9,20 +9,30 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from bot.core.conversation import Button, ChatRef, Place, Reply
+from bot.core.conversation import ChatRef, Reply
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import (
     Consumer,
     Delivery,
     DeliveryFailed,
     DeliveryRefused,
-    JsonObject,
     Notice,
     Outbound,
     Outbox,
     QueuedNotice,
+    RecipientAway,
     RecipientUnreachable,
 )
+from bot.services.replies import reply_from_json, reply_json
+
+__all__ = [
+    "Courier",
+    "delivery",
+    "message_notice",
+    "reply_from_json",
+    "reply_json",
+    "reply_notices",
+]
 
 log = logging.getLogger(__name__)
 Preparer = Callable[[QueuedNotice], Awaitable[Delivery | None]]
@@ -30,6 +40,8 @@ Receiver = Callable[[QueuedNotice, str | None], Awaitable[None]]
 REPLY = "reply"  # the kind of a citizen's reply in the outbox
 BATCH = 50
 MARK_WITHIN = 0.05  # seconds: a burst's sends are marked delivered together within this
+# A recipient away (not connected) is looked at again this late; `Courier.wake` comes first.
+AWAY_RETRY = dt.timedelta(minutes=10)
 
 
 class _Outcome(enum.Enum):
@@ -73,54 +85,6 @@ def message_notice(kind: str, recipient: str, reply: Reply) -> Notice:
     return Notice(kind, recipient, {"reply": reply_json(reply), "conversation": False})
 
 
-def reply_json(reply: Reply) -> JsonObject:
-    """A reply as JSON data (written field by field: `dataclasses.asdict` is ten times slower)."""
-    data: JsonObject = {"text": reply.text}
-    if reply.buttons:
-        data["buttons"] = [
-            [{"label": b.label, "data": b.data, "selected": b.selected} for b in row]
-            for row in reply.buttons
-        ]
-    if reply.place is not None:
-        place = reply.place
-        data["place"] = {
-            "name": place.name,
-            "latitude": place.latitude,
-            "longitude": place.longitude,
-            "address": place.address,
-        }
-    if reply.location_button is not None:
-        data["location_button"] = reply.location_button
-    if reply.replaces_keyboard:
-        data["replaces_keyboard"] = True
-    if reply.lasting:
-        data["lasting"] = True
-    if reply.document is not None:
-        data["document"] = reply.document
-    if reply.quote is not None:
-        data["quote"] = reply.quote
-    if reply.ask:
-        data["ask"] = True
-    return data
-
-
-def reply_from_json(data: JsonObject) -> Reply:
-    """A reply back from JSON data."""
-    place = data.get("place")
-    buttons = tuple(tuple(Button(**b) for b in row) for row in data.get("buttons", ()))
-    return Reply(
-        text=str(data["text"]),
-        buttons=buttons,
-        place=Place(**place) if place else None,
-        location_button=data.get("location_button"),
-        replaces_keyboard=bool(data.get("replaces_keyboard")),
-        lasting=bool(data.get("lasting")),
-        document=data.get("document"),
-        quote=data.get("quote"),
-        ask=bool(data.get("ask")),
-    )
-
-
 def backoff(attempts: int, cap: float = 30.0) -> dt.timedelta:
     """How long to wait before trying a message again after `attempts` failures."""
     return dt.timedelta(seconds=min(cap, 2.0 ** max(attempts, 0)))
@@ -153,6 +117,8 @@ class Courier:
         self._again: set[str] = set()
         self._failing: set[str] = set()
         self._recovering = ""  # a channel that just came back after failures
+        self._woken: set[str] = set()  # came back while a send to them was under way
+        self._waking: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._wake = asyncio.Event()
 
@@ -190,6 +156,16 @@ class Courier:
             self._again.add(recipient)
         else:
             self._start(recipient, None if fresh is None else list(fresh))
+
+    async def wake(self, recipient: str) -> None:
+        """The recipient is back (a web citizen connected): what waits for them goes now."""
+        if self._stopping:
+            return
+        if recipient in self._tasks:  # a send under way may be postponing: look again after it
+            self._woken.add(recipient)
+            return
+        await self.outbox.retry_now(recipient, self.clock())
+        self.notify(recipient)
 
     async def run(self) -> None:
         """Find due messages (after a restart, a retry time, another process) until stopped."""
@@ -274,6 +250,11 @@ class Courier:
         finally:  # no await between the last check and here: a notify starts a new task
             if self._tasks.get(recipient) is asyncio.current_task():
                 del self._tasks[recipient]
+                if recipient in self._woken:
+                    self._woken.discard(recipient)
+                    waking = asyncio.create_task(self.wake(recipient), name="courier wake")
+                    self._waking.add(waking)
+                    waking.add_done_callback(self._waking.discard)
 
     async def _deliver_all(self, batch: Sequence[QueuedNotice]) -> bool:
         """Send a recipient's messages in order; whether all went (or can never go).
@@ -349,6 +330,12 @@ class Courier:
             receiver = self._receivers.get(notice.kind)
             if receiver is not None:
                 await receiver(notice, receipt)
+        except RecipientAway:  # no outage: only this recipient waits, until `wake`
+            if self._stopping:
+                return _Outcome.STOP
+            retry_at = self.clock() + AWAY_RETRY
+            await self.outbox.failed(notice.id, retry_at, RecipientAway.__name__)
+            return _Outcome.STOP
         except RecipientUnreachable as error:
             count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
             log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)

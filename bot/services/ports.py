@@ -287,6 +287,11 @@ class RecipientUnreachable(DeliveryFailed):
     """The recipient blocked the bot or left: never try again for these messages."""
 
 
+class RecipientAway(DeliveryFailed):
+    """The recipient is not connected now (a web citizen who left): their messages wait for
+    them, the channel is not failing; `Courier.wake` sends them when they come back."""
+
+
 class DeliveryRefused(DeliveryFailed):
     """The channel refused this message as malformed: it will never go; skip it."""
 

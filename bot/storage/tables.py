@@ -190,6 +190,8 @@ class OutboxRow(Base):
     __table_args__ = (
         Index(None, "delivered_at", "next_attempt_at"),
         Index(None, "recipient", "id"),
+        # An id is never reused (SQLite would reuse a deleted reply's): it is a web `seq`.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.bootstrap import Comptoir
 from bot.config import Settings
+from bot.web.chat import add_chat
 from bot.web.health import healthz, readyz
 from bot.web.keys import COMPTOIR, SETTINGS
 from bot.web.telegram import WEBHOOK_PATH, telegram_context, telegram_webhook
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_post(WEBHOOK_PATH, telegram_webhook)
     app.cleanup_ctx.append(comptoir_context)
     app.cleanup_ctx.append(telegram_context)
+    add_chat(app)  # after the services: its channel joins their courier
     return app
 
 

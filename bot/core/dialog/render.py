@@ -104,6 +104,8 @@ class Renderer(Generic[MemoT]):
             buttons=tuple(rows),
             location_button=self.text("share_location", state) if node.kind == "commune" else None,
             replaces_keyboard=replaces_keyboard,
+            expects="commune" if node.kind == "commune" else None,
+            multiple=node.kind == "multi",
         )
 
     def recap(self, state: State[MemoT]) -> Reply:
