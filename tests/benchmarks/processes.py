@@ -32,6 +32,28 @@ def status_kb(key: str, pid: int | str = "self") -> int:
     return 0
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of each of a process's threads, by name (`main` for the first; names
+    ending in a number are summed: asyncio_0, asyncio_1… → asyncio_*), read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    found: dict[str, float] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii", errors="replace") as stat:
+                line = stat.read()
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = "main" if tid == str(pid) else line[line.index("(") + 1 : line.rindex(")")]
+        fields = line[line.rindex(")") + 2 :].split()
+        name = name.rstrip("0123456789") + "*" if name[-1:].isdigit() else name
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
 def mark_line() -> str:
     """The child's answer to `mark`: its CPU seconds (every thread), RSS and peak RSS (kB)."""
     return f"mark {time.process_time():.6f} {status_kb('VmRSS')} {status_kb('VmHWM')}"

@@ -1,0 +1,161 @@
+"""The web chat benchmark's rows: capacity, each level, RSS, the Telegram ratio, the profile."""
+
+from __future__ import annotations
+
+import os
+import pstats
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tests.benchmarks.processes import ROOT, Row, p99
+from tests.benchmarks.web_citizens import step_name
+
+if TYPE_CHECKING:
+    from tests.benchmarks.webchat import Level, Ramp
+
+TARGET_RATE = 300.0  # messages a second on SQLite, with p99 under 100 ms (the issue)
+TELEGRAM_SECONDS = 20.0
+
+
+def _slowest(ramp: Ramp, level: Level) -> str:
+    by_step: dict[int, list[float]] = defaultdict(list)
+    for sent in level.sent:
+        by_step[sent.step].append(((sent.first or ramp.ended) - sent.at) * 1000)
+    if not by_step:
+        return "none"
+    step = max(by_step, key=lambda index: p99(by_step[index]))
+    return f"{step_name(ramp.plan[step])} p99 {p99(by_step[step]):.0f} ms"
+
+
+def _level_row(name: str, ramp: Ramp, level: Level) -> Row:
+    times = level.latencies(ramp.ended)
+    median = statistics.median(times) if times else float("nan")
+    duration = level.end - level.start
+    unanswered = len(level.sent) - level.answered
+    busy = sorted(level.threads.items(), key=lambda item: -item[1])[:3]
+    threads = ", ".join(f"{name} {cpu / duration:.0%}" for name, cpu in busy if cpu > 0)
+    return (
+        f"{name}: {level.offered:.0f} frames/s offered, {level.citizens} citizens",
+        f"{level.rate:.0f} msg/s, p99 {p99(times):.0f} ms",
+        "p99 < 100 ms",
+        "ok" if ramp.holds(level) else "broke",
+        f"median {median:.1f} ms over {len(times)} frames; slowest step {_slowest(ramp, level)}; "
+        f"{level.behind:.1%} sent behind (> 100 ms)"
+        + (f", {unanswered} unanswered" if unanswered else "")
+        + f"; server {level.cpu_ms:.2f} ms CPU/msg, {level.cpu / duration:.0%} of a core "
+        f"({threads or 'no /proc'}); "
+        f"load generator {level.load_cpu / duration:.0%}; RSS {level.rss_mb:.0f} MB",
+    )
+
+
+def rows(name: str, ramp: Ramp, targeted: bool) -> list[Row]:
+    """The capacity first, its reply times and RSS, then every level."""
+    held = [level for level in ramp.levels if ramp.holds(level)]
+    broke = next((level for level in ramp.levels if not ramp.holds(level)), None)
+    best = max(held, key=lambda level: level.rate, default=None)
+    rate = best.rate if best is not None else 0.0
+    ok = rate >= TARGET_RATE
+    # The issue sets the target on SQLite; PostgreSQL (its server on the same two cores) is
+    # measured and printed against it, for information.
+    status = ("ok" if ok else "MISSED") if targeted else ("ok" if ok else "info")
+    if broke is None:
+        where = f"not broken up to {ramp.levels[-1].offered:.0f} frames/s offered: raise the rates"
+    else:
+        where = (
+            f"broke at {broke.offered:.0f} frames/s offered ({broke.rate:.0f} msg/s measured, "
+            f"p99 {p99(broke.latencies(ramp.ended)):.0f} ms, {broke.behind:.1%} behind)"
+        )
+    crowd = ramp.crowd
+    problems = ", ".join(f"{n} × {what}" for what, n in crowd.errors.most_common(3))
+    held_at = f"{best.offered:.0f} frames/s offered" if best is not None else "none"
+    found: list[Row] = [
+        (
+            f"{name}: capacity (p99 < 100 ms, keeping up)",
+            f"{rate:.0f} msg/s",
+            "≥ 300/s (SQLite)",
+            status,
+            f"highest level held: {held_at}; {where}; {crowd.filed} of {crowd.conversations} "
+            f"conversations filed, the others cut by the end ({len(ramp.plan)} frames each)"
+            + (f"; problems: {problems}" if problems else "")
+            + f"; load generator lag p99 {ramp.lag_ms:.1f} ms",
+        )
+    ]
+    if best is not None:
+        times = best.latencies(ramp.ended)
+        found.append(
+            (
+                f"{name}: reply time at capacity",
+                f"p99 {p99(times):.0f} ms",
+                "< 100 ms",
+                "ok",
+                f"median {statistics.median(times):.1f} ms (frame sent → first message frame "
+                f"of its answer); server {best.cpu_ms:.2f} ms CPU/msg",
+            )
+        )
+        first = ramp.levels[0]
+        slope = ""
+        if best.citizens > first.citizens:
+            per = (best.rss_mb - first.rss_mb) / (best.citizens - first.citizens) * 1000
+            slope = f"; {per:.0f} MB per 1,000 more sockets ({first.citizens} → {best.citizens})"
+        peak = max(level.peak_mb for level in ramp.levels)
+        found.append(
+            (
+                f"{name}: RSS at capacity",
+                f"{best.rss_mb:.0f} MB",
+                "info",
+                "ok",
+                f"idle {ramp.idle_mb:.0f} MB → {best.rss_mb:.0f} MB with {best.citizens} "
+                f"sockets{slope}; peak {peak:.0f} MB",
+            )
+        )
+    return [*found, *(_level_row(name, ramp, level) for level in ramp.levels)]
+
+
+def cpu_per_message(ramp: Ramp) -> float:
+    """The server's CPU per message (ms) at its capacity (at the first level without one)."""
+    held = [level for level in ramp.levels if ramp.holds(level)]
+    return (held[-1] if held else ramp.levels[0]).cpu_ms
+
+
+async def telegram_row(web_cpu: float, folder: Path) -> Row:
+    """The Telegram path's CPU per update, measured now, against the web's per message."""
+    citizens = int(os.environ.get("COMPTOIR_BENCH_WEB_TELEGRAM", "100"))
+    if citizens <= 0:
+        return ("web vs Telegram CPU", "not run", "—", "skipped", "COMPTOIR_BENCH_WEB_TELEGRAM=0")
+    from tests.benchmarks.telegram_load import measure_comptoir
+
+    database = f"sqlite+aiosqlite:///{folder / 'telegram.sqlite3'}"
+    telegram = await measure_comptoir(citizens, database, TELEGRAM_SECONDS, folder)
+    ratio = web_cpu / telegram.cpu_ms if telegram.cpu_ms > 0 else float("inf")
+    return (
+        "web SQLite: CPU per message vs Telegram",
+        f"{web_cpu:.2f} ms ({ratio:.2f}× Telegram)",
+        "baseline",
+        "ok",
+        f"Telegram path {telegram.cpu_ms:.2f} ms CPU/update ({citizens} citizens, "
+        f"{telegram.updates} updates at {telegram.rate:.0f}/s: its idle work weighs more); "
+        "the server process only, both on SQLite",
+    )
+
+
+def top_functions(path: Path, count: int = 10) -> list[str]:
+    """The profile's functions with the most own time, waiting in epoll apart."""
+    stats = pstats.Stats(str(path))
+    entries = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in entries.values()) or 1.0
+    waiting = sum(entry[2] for key, entry in entries.items() if "epoll" in key[2])
+    busy = sorted(
+        ((key, entry) for key, entry in entries.items() if "epoll" not in key[2]),
+        key=lambda item: item[1][2],
+        reverse=True,
+    )
+    lines = [f"  (profiled {total:.1f} s, of which {waiting:.1f} s waiting in epoll: idle)"]
+    for (filename, line, function), (_, calls, own, cumulative, _) in busy[:count]:
+        where = filename.replace(f"{ROOT}/", "")
+        lines.append(
+            f"  {own:6.2f} s own ({own / (total - waiting or 1):5.1%} of busy), "
+            f"{cumulative:6.2f} s cumulative, {calls:>8} calls: {function} ({where}:{line})"
+        )
+    return lines
