@@ -98,7 +98,7 @@ def rows(name: str, ramp: Ramp, targeted: bool) -> list[Row]:
         slope = ""
         if best.citizens > first.citizens:
             per = (best.rss_mb - first.rss_mb) / (best.citizens - first.citizens) * 1000
-            slope = f"; {per:.0f} MB per 1,000 more sockets ({first.citizens} → {best.citizens})"
+            slope = f"; +{per:.0f} MB per 1,000 more sockets ({first.citizens} → {best.citizens})"
         peak = max(level.peak_mb for level in ramp.levels)
         found.append(
             (
