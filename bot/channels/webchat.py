@@ -36,6 +36,9 @@ class Socket(Protocol):
     async def send_str(self, data: str, compress: int | None = None) -> None:
         """Send one text frame."""
 
+    async def close(self, *, code: int = 1000, message: bytes = b"", drain: bool = True) -> bool:
+        """Close it (at shutdown)."""
+
 
 def map_url(place: Place) -> str:
     """The OpenStreetMap page of a place, pinned."""

@@ -40,6 +40,7 @@ class ChatRoom:
     addresses: Buckets
     page: bytes
     workers: set[asyncio.Task[None]] = field(default_factory=set)  # each socket's turns
+    turning: int = 0  # hellos and turns received and not yet processed, on every socket
 
 
 ROOM = web.AppKey("web chat", ChatRoom)
@@ -90,7 +91,7 @@ async def close_sockets(app: web.Application) -> None:
     if room is not None:
         for ws in room.webchat.sockets:
             with contextlib.suppress(Exception):
-                await ws.close(code=WSCloseCode.GOING_AWAY)  # type: ignore[attr-defined]
+                await ws.close(code=WSCloseCode.GOING_AWAY)
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -197,6 +198,8 @@ async def socket(request: web.Request) -> web.StreamResponse:
     connection = Connection(request, ws)
     try:
         await connection.run()
+    except ConnectionError:  # the client went away while we answered: nothing to tell it
+        pass
     finally:
         await connection.end()
     return ws
@@ -214,11 +217,11 @@ class Connection:
         self.cookie = request.cookies.get(COOKIE)
         loop = asyncio.get_running_loop()
         self.clock = loop.time
+        now = self.clock()
         self.pace = [
-            Bucket(settings.web_rate_per_connection, settings.web_burst_per_connection, at=0.0),
-            self.room.addresses.of(_address(request, settings), self.clock()),
+            Bucket(settings.web_rate_per_connection, settings.web_burst_per_connection, at=now),
+            self.room.addresses.of(_address(request, settings), now),
         ]
-        self.pace[0].at = self.clock()
         self.chat: ChatRef | None = None
         self.turns: asyncio.Queue[Inbound | None] = asyncio.Queue()
 
@@ -248,7 +251,7 @@ class Connection:
             elif self.chat is None:
                 raise Refusal("malformed", frame.id)  # « hello » comes first
             else:
-                self.turns.put_nowait(self.inbound(self.chat, frame))
+                self.queue(self.inbound(self.chat, frame))
         except Refusal as refusal:
             await self.refuse(refusal)
 
@@ -264,11 +267,23 @@ class Connection:
             worker = asyncio.create_task(self.work(), name="web chat turns")
             self.room.workers.add(worker)
             worker.add_done_callback(self.room.workers.discard)
-        await self.ws.send_str(frame_text(ready))
-        self.room.webchat.attach(self.chat.chat_id, self.ws)
-        await self.app[COMPTOIR].courier.wake(self.chat.key)
-        if frame.last == 0:  # a page showing nothing: the current question again (or the start)
-            self.turns.put_nowait(Inbound(self.chat, text="/start", language=frame.language))
+        self.room.turning += 1  # counted from before `ready` until its work is under way
+        try:
+            await self.ws.send_str(frame_text(ready))
+            self.room.webchat.attach(self.chat.chat_id, self.ws)
+            try:
+                await self.app[COMPTOIR].courier.wake(self.chat.key)
+            except Exception:  # the database is away: the courier finds them when they are due
+                log.exception("web chat: could not look for the messages waiting")
+            if frame.last == 0:  # a page showing nothing: the current question again, or start
+                self.queue(Inbound(self.chat, text="/start", language=frame.language))
+        finally:
+            self.room.turning -= 1
+
+    def queue(self, inbound: Inbound) -> None:
+        """A turn to process after those already received on this socket."""
+        self.room.turning += 1
+        self.turns.put_nowait(inbound)
 
     @staticmethod
     def inbound(chat: ChatRef, frame: Frame) -> Inbound:
@@ -288,6 +303,8 @@ class Connection:
                 await service.handle(inbound)
             except Exception:  # the citizen may try again; never a traceback to them
                 log.exception("a web chat turn failed")
+            finally:
+                self.room.turning -= 1
 
     async def refuse(self, refusal: Refusal) -> None:
         """Say why a frame was not processed (the socket stays open)."""

@@ -49,7 +49,7 @@ class Refusal(Exception):
         if self.id is not None:
             data["id"] = self.id
         if self.retry_after is not None:
-            data["retry_after"] = round(self.retry_after, 1)
+            data["retry_after"] = math.ceil(self.retry_after * 10) / 10  # seconds, rounded up
         return data
 
     def sentence(self) -> str:

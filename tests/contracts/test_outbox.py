@@ -214,3 +214,27 @@ async def test_several_messages_are_marked_delivered_in_one_call(storage: Storag
     assert await storage.outbox.queued(CHAT, LATER, 10) == []
     assert await storage.outbox.queued(COUNTER, LATER, 10) == []
     assert await undelivered(storage) == 0
+
+
+async def test_an_id_is_never_given_again_once_its_reply_was_delivered_and_deleted(
+    storage: Storage,
+) -> None:
+    # A web page drops a message whose seq (its row id) it already showed: ids only grow.
+    await enqueue(storage, [reply("web:1"), reply("web:1")])
+    first = await queue_of(storage, "web:1", T0)
+    await storage.outbox.delivered(first, T0)  # replies are deleted: the outbox is empty
+    await enqueue(storage, [reply("web:1")])
+    (again,) = await queue_of(storage, "web:1", T0)
+    assert again > max(first)
+
+
+async def test_a_recipient_retried_now_by_its_own_key_leaves_the_others_waiting(
+    storage: Storage,
+) -> None:
+    # What `Courier.wake` does when a web citizen connects again.
+    await enqueue(storage, [reply("web:aaaa"), reply("web:bbbb")])
+    for key in ("web:aaaa", "web:bbbb"):
+        (notice,) = await queue_of(storage, key, T0)
+        await storage.outbox.failed(notice, LATER, "RecipientAway")
+    assert await storage.outbox.retry_now("web:aaaa", T0 + MINUTE) == 1
+    assert await storage.outbox.recipients("web:", T0 + MINUTE, 10) == ["web:aaaa"]

@@ -328,11 +328,19 @@
 
   function press(frame, button, element) {
     if (element.disabled) return;
-    send({ type: "button", value: button.value, id: nextId() });
+    const id = nextId();
+    send({ type: "button", value: button.value, id });
     if (!isOption(frame, button) && !frame.lasting) {
+      // Answered: its buttons are done (a refusal gives them back).
+      const group = [...element.closest(".buttons").querySelectorAll("button")];
+      for (const other of group) other.disabled = true;
       element.classList.add("chosen");
       const text = button.label;
-      addCitizen(text, null, true);
+      const item = addCitizen(text, null, true);
+      const seq = Number(element.closest(".msg").dataset.seq);
+      const entry = transcript.items.find((i) => i.kind === "bot" && i.frame.seq === seq);
+      if (entry) entry.answered = button.value; // a reload shows it answered too
+      sent.set(id, { item, text: "", buttons: group, chosen: element, entry });
       remember({ kind: "citizen", text });
     }
   }
@@ -436,13 +444,20 @@
     } else if (frame.type === "refused") {
       const mine = frame.id ? sent.get(frame.id) : null;
       if (mine) {
+        if (mine.buttons) {
+          for (const button of mine.buttons) button.disabled = false;
+          mine.chosen.classList.remove("chosen");
+          if (mine.entry) delete mine.entry.answered;
+          mine.chosen.focus({ preventScroll: true });
+        }
         mine.item.classList.add("refused");
         const mark = document.createElement("span");
         mark.className = "mark";
         mark.textContent = "Non envoyé";
         mine.item.append(mark);
-        if (!input.value) input.value = mine.text;
-        const index = transcript.items.map((i) => i.kind === "citizen" && i.text === mine.text).lastIndexOf(true);
+        if (!input.value && mine.text) input.value = mine.text;
+        const said = mine.item.querySelector(".text").textContent;
+        const index = transcript.items.map((i) => i.kind === "citizen" && i.text === said).lastIndexOf(true);
         if (index >= 0) transcript.items.splice(index, 1);
         saveTranscript();
         grow();
@@ -484,9 +499,24 @@
   // -- start: the transcript of this tab, then the connection -------------------------------
 
   for (const item of transcript.items) {
-    if (item.kind === "bot") addBot(item.frame, false);
-    else addCitizen(item.text, null, false);
+    if (item.kind === "bot") {
+      addBot(item.frame, false);
+      if (item.answered) {
+        const shownItem = log.querySelector(`li[data-seq="${item.frame.seq}"]`);
+        for (const button of shownItem ? shownItem.querySelectorAll(".buttons button") : []) {
+          button.disabled = true;
+          if (button.dataset.value === item.answered) button.classList.add("chosen");
+        }
+      }
+    } else {
+      addCitizen(item.text, null, false);
+    }
   }
-  if (log.lastElementChild) reveal(log.lastElementChild);
+  if (log.lastElementChild) {
+    reveal(log.lastElementChild);
+    const question = lastQuestion();
+    const first = question && question.querySelector(".buttons button:not(:disabled)");
+    (first || input).focus({ preventScroll: true });
+  }
   connect();
 })();
