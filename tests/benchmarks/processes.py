@@ -33,8 +33,9 @@ def status_kb(key: str, pid: int | str = "self") -> int:
 
 
 def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds of each of a process's threads, by name (`main` for the first; names
-    ending in a number are summed: asyncio_0, asyncio_1… → asyncio_*), read from /proc."""
+    """CPU seconds of a process's threads by name, read from /proc: `main` for the first,
+    `others` for those the OS knows by the program's name (Python < 3.14 names none), names
+    ending in a number summed (asyncio_0, asyncio_1… → asyncio_*)."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     found: dict[str, float] = {}
     try:
@@ -48,6 +49,7 @@ def thread_cpu(pid: int) -> dict[str, float]:
         except OSError:
             continue  # the thread ended meanwhile
         name = "main" if tid == str(pid) else line[line.index("(") + 1 : line.rindex(")")]
+        name = "others" if name.startswith("python") else name
         fields = line[line.rindex(")") + 2 :].split()
         name = name.rstrip("0123456789") + "*" if name[-1:].isdigit() else name
         found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks

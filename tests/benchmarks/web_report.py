@@ -29,6 +29,21 @@ def _slowest(ramp: Ramp, level: Level) -> str:
     return f"{step_name(ramp.plan[step])} p99 {p99(by_step[step]):.0f} ms"
 
 
+def _bursts(ramp: Ramp, level: Level) -> str:
+    """How the replies over the target were spread: a few stalls, or the whole level."""
+    slow = sorted(s.at for s in level.sent if ((s.first or ramp.ended) - s.at) * 1000 >= 100)
+    if not slow:
+        return ""
+    spans: list[list[float]] = []
+    for at in slow:
+        if spans and at - spans[-1][1] < 0.25:
+            spans[-1][1] = at
+        else:
+            spans.append([at, at])
+    longest = max(end - start for start, end in spans)
+    return f"; {len(slow)} over 100 ms, sent in {len(spans)} burst(s), the longest {longest:.2f} s"
+
+
 def _level_row(name: str, ramp: Ramp, level: Level) -> Row:
     times = level.latencies(ramp.ended)
     median = statistics.median(times) if times else float("nan")
@@ -44,6 +59,7 @@ def _level_row(name: str, ramp: Ramp, level: Level) -> Row:
         f"median {median:.1f} ms over {len(times)} frames; slowest step {_slowest(ramp, level)}; "
         f"{level.behind:.1%} sent behind (> 100 ms)"
         + (f", {unanswered} unanswered" if unanswered else "")
+        + _bursts(ramp, level)
         + f"; server {level.cpu_ms:.2f} ms CPU/msg, {level.cpu / duration:.0%} of a core "
         f"({threads or 'no /proc'}); "
         f"load generator {level.load_cpu / duration:.0%}; RSS {level.rss_mb:.0f} MB",
@@ -141,21 +157,31 @@ async def telegram_row(web_cpu: float, folder: Path) -> Row:
 
 
 def top_functions(path: Path, count: int = 10) -> list[str]:
-    """The profile's functions with the most own time, waiting in epoll apart."""
+    """The profile's functions with the most own time (waiting in epoll apart), then the
+    project's own functions with the most cumulative time."""
     stats = pstats.Stats(str(path))
     entries = stats.stats  # type: ignore[attr-defined]
     total = sum(entry[2] for entry in entries.values()) or 1.0
     waiting = sum(entry[2] for key, entry in entries.items() if "epoll" in key[2])
-    busy = sorted(
+    busy = total - waiting or 1.0
+    own = sorted(
         ((key, entry) for key, entry in entries.items() if "epoll" not in key[2]),
         key=lambda item: item[1][2],
         reverse=True,
     )
-    lines = [f"  (profiled {total:.1f} s, of which {waiting:.1f} s waiting in epoll: idle)"]
-    for (filename, line, function), (_, calls, own, cumulative, _) in busy[:count]:
-        where = filename.replace(f"{ROOT}/", "")
-        lines.append(
-            f"  {own:6.2f} s own ({own / (total - waiting or 1):5.1%} of busy), "
-            f"{cumulative:6.2f} s cumulative, {calls:>8} calls: {function} ({where}:{line})"
-        )
+    ours = sorted(
+        ((key, entry) for key, entry in entries.items() if key[0].startswith(f"{ROOT}/bot/")),
+        key=lambda item: item[1][3],
+        reverse=True,
+    )
+    lines = [f"  profiled {total:.1f} s, {waiting:.1f} s of it waiting in epoll; by own time:"]
+    for title, chosen in ((None, own), ("  bot/ functions by cumulative time:", ours)):
+        if title:
+            lines.append(title)
+        for (filename, line, function), (_, calls, mine, cumulative, _) in chosen[:count]:
+            where = filename.replace(f"{ROOT}/", "")
+            lines.append(
+                f"  {mine:6.2f} s own ({mine / busy:5.1%} of busy), {cumulative:6.2f} s cumulative "
+                f"({cumulative / busy:5.1%}), {calls:>8} calls: {function} ({where}:{line})"
+            )
     return lines
