@@ -36,9 +36,8 @@ scheduling lag are printed (a lag near the target would make the latencies its o
     COMPTOIR_BENCH_WEB_THINK    a citizen's think time, uniform between two bounds, in seconds
                                 (default "0.3,0.9": N citizens offer N / 0.6 frames a second)
     COMPTOIR_BENCH_WEB_TELEGRAM citizens of the Telegram comparison (default 100; 0 skips it)
-    COMPTOIR_BENCH_PROFILE      a folder: the servers run under cProfile (the web server's
-                                main thread during the ramp only) and dump there; the web
-                                server's top 10 functions by own time are printed
+    COMPTOIR_BENCH_PROFILE      a folder: the servers run under cProfile and dump there (the
+                                web one during the ramp only; its top functions printed)
     COMPTOIR_TEST_POSTGRES_URL  also run on PostgreSQL, in a fresh database dropped afterwards
 
 Run alone with `python -m tests.benchmarks.webchat`; `make bench` runs it too.
@@ -309,7 +308,8 @@ async def _ramp(
     ):
         await _wait_ready(session, server, base)
         url = base + "/ws"
-        plans = await asyncio.gather(learn(session, url), learn(session, url))
+        async with asyncio.timeout(120):
+            plans = await asyncio.gather(learn(session, url), learn(session, url))
         plan = plans[1]  # the second: the first paid the first-use costs
         if [n for *_, n in plans[0]] != [n for *_, n in plan]:
             raise RuntimeError(f"two identical conversations differ: {plans}")
