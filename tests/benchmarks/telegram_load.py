@@ -381,6 +381,7 @@ class Outcome:
     loaded_mb: float
     peak_mb: float
     peak_active: int
+    idle_cpu: float = 0.0  # the bot's CPU seconds a second before the load (polling, timers)
 
     @property
     def rate(self) -> float:
@@ -440,7 +441,9 @@ async def _measure(
                 for chat in (1, 2, 3)
             )
         )
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(0.5)
+        idle_from, _, _ = await bot.mark()
+        await asyncio.sleep(1.0)
         cpu_start, idle_kb, _ = await bot.mark()
 
         tally = _Tally()
@@ -505,6 +508,7 @@ async def _measure(
         loaded_mb=max([idle_kb, *samples]) / 1024,
         peak_mb=peak_kb / 1024,
         peak_active=tally.peak_active,
+        idle_cpu=cpu_start - idle_from,
     )
 
 

@@ -20,17 +20,15 @@ conversation's length, so that every step of the path (the matching's among them
 as the others, as with real visitors, not all in step; then the level is measured. It holds
 when, over the frames sent then, the p99 of the reply time (frame sent → first `message` frame
 of its answer) is under 100 ms, at most 1 % of the sends were behind by more than 100 ms, and
-none went unanswered. The first level that breaks ends the ramp. The table gives what each
-level *measured* (answered frames a second, reply times, the server's CPU per message and
-share of a core, RSS), the capacity (the highest measured rate of a level that held) and the
-level that broke it; and, measured in the same run (telegram_load's Comptoir measurement,
-fewer citizens), the Telegram path's CPU per update for the ratio.
+none went unanswered; the first that breaks ends the ramp. The table gives what each level
+*measured* (answered frames a second, reply times, the server's CPU per message and share of a
+core, RSS), the capacity (the highest rate measured at a level that held), the level that broke
+it, and the Telegram path's CPU per update measured in the same run (telegram_load), a ratio.
 
 The load generator shares the two cores: it is lean (web_citizens.py); its CPU share and
 scheduling lag are printed (a lag near the target would make the latencies its own).
 
-    COMPTOIR_BENCH_WEB_RATES    offered frames a second, one level each (default
-                                "200,300,350,400,450,500,600,800"; "0" skips)
+    COMPTOIR_BENCH_WEB_RATES    offered frames a second, a level each (default RATES below; 0 skips)
     COMPTOIR_BENCH_WEB_LEVEL_SECONDS  how long each level is measured, once its newcomers
                                 are all in (default 8; they come in over 16 think times)
     COMPTOIR_BENCH_WEB_THINK    a citizen's think time, uniform between two bounds, in seconds
@@ -183,6 +181,7 @@ class Ramp:
     idle_mb: float
     ended: float
     lag_ms: float  # p99 of the load generator's own lateness
+    idle_cpu: float  # the server's CPU seconds a second before the load (timers)
 
     def holds(self, level: Level) -> bool:
         """The level met the target, all answers in."""
@@ -313,8 +312,9 @@ async def _ramp(
         plan = plans[1]  # the second: the first paid the first-use costs
         if [n for *_, n in plans[0]] != [n for *_, n in plan]:
             raise RuntimeError(f"two identical conversations differ: {plans}")
+        idle_from, _, _ = await server.mark()
         await asyncio.sleep(1.0)
-        _, idle_kb, _ = await server.mark()
+        idle_to, idle_kb, _ = await server.mark()
         crowd = Crowd(session, url, plan, think)
         if profiling:
             server.process.send_signal(signal.SIGUSR1)
@@ -323,7 +323,7 @@ async def _ramp(
             server.process.send_signal(signal.SIGUSR2)
         ended = time.monotonic()
     lags = [s.lag * 1000 for s in crowd.sent]
-    return Ramp(levels, plan, crowd, idle_kb / 1024, ended, p99(lags))
+    return Ramp(levels, plan, crowd, idle_kb / 1024, ended, p99(lags), idle_to - idle_from)
 
 
 # --------------------------------------------------------------------------- the benchmark
@@ -367,7 +367,7 @@ async def bench_webchat(rows_append: Callable[[Row], object]) -> None:
             print("web server (SQLite) under cProfile during the ramp, top 10 by own time:")
             print("\n".join(web_report.top_functions(Path(profile) / "webchat-sqlite.prof")))
         try:
-            rows_append(await web_report.telegram_row(web_report.cpu_per_message(ramp), folder))
+            rows_append(await web_report.telegram_row(ramp, folder))
         except Exception as error:
             rows_append(("web vs Telegram CPU", "failed", "—", "MISSED", repr(error)[:200]))
         if not postgres:
