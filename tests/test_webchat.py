@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import os
 import re
@@ -450,3 +451,60 @@ async def test_comptoir_serve_without_a_token_serves_the_chat(tmp_path: Path) ->
         await asyncio.wait_for(process.wait(), 20)
     assert process.returncode == 0
     assert "Traceback" not in log.read_text()
+
+
+async def test_a_citizen_who_left_is_no_outage_their_replies_wait_for_their_return(
+    served: Served,
+) -> None:
+    outbox = served.app[COMPTOIR].storage.outbox
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as away:
+        await _page(served, away)
+        async with WebCitizen.connect(served, away) as tab:
+            tab.acking = False
+            await tab.ws.send_json({"type": "button", "value": tab.button("Oui")})
+            await tab.until(lambda: len(tab.messages) > 2)
+        await served.idle()
+        key = chat_ref(str(cookie_of(away))).key
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
+            await _page(served, other)
+            async with WebCitizen.connect(served, other) as present:
+                await present.press("Oui")  # deliveries to others go on…
+                await present.say("Une recyclerie pour réparer et revendre des objets")
+        now = served.app[COMPTOIR].courier.clock()
+        assert key not in await outbox.recipients("web:", now, 100)  # …and never retry them
+        waiting = await outbox.queued(key, now + dt.timedelta(hours=1), 10)
+        assert waiting and waiting[0].attempts == 1  # tried once, when they left
+        async with WebCitizen.connect(served, away, last=tab.messages[1]["seq"]) as back:
+            await back.until(lambda: len(back.messages) >= 1)
+            assert back.messages[0]["seq"] == waiting[0].id
+
+
+async def test_a_late_ack_from_a_slow_tab_lets_what_waited_behind_it_go(
+    served: Served, session: aiohttp.ClientSession
+) -> None:
+    served.app[ROOM].webchat.ack_seconds = 0.3  # a tab in the background, throttled
+    outbox = served.app[COMPTOIR].storage.outbox
+    await _page(served, session)
+    async with WebCitizen.connect(served, session) as tab:
+        key = chat_ref(str(cookie_of(session))).key
+        tab.acking = False
+        await tab.ws.send_json({"type": "button", "value": tab.button("Oui")})
+        await tab.until(lambda: len(tab.messages) > 2)
+        slow = tab.messages[2]
+        await served.idle()  # given up: it waits in the outbox, with what came after it
+        assert (await outbox.queued(key, dt.datetime.max.replace(tzinfo=dt.UTC), 10))[0].id == (
+            slow["seq"]
+        )
+        tab.acking = True
+        await tab.ws.send_json({"type": "ack", "seq": slow["seq"]})  # it was shown after all
+        await tab.until(lambda: [m["seq"] for m in tab.messages].count(slow["seq"]) == 2)
+        await served.idle()
+        assert await outbox.queued(key, dt.datetime.max.replace(tzinfo=dt.UTC), 10) == []
+
+
+async def test_a_new_conversation_may_start_in_english(served: Served) -> None:
+    async with aiohttp.ClientSession() as session:
+        hello = {"type": "hello", "last": 0, "language": "en"}
+        async with WebCitizen.connect(served, session, hello=hello) as citizen:
+            assert citizen.messages[0]["text"].startswith("Hello, I'm Comptoir")
+            assert citizen.messages[-1]["buttons"]

@@ -12,7 +12,7 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 from bot.core.conversation import Button, ChatRef, Place, Reply
@@ -24,6 +24,8 @@ ACK_SECONDS = 10.0  # a socket that does not acknowledge a message by then is ta
 EXPORT_FILENAME = "mes-donnees-comptoir.json"
 CHECK = "✅ "  # the engine marks a ticked option in its label: the page draws its own mark
 TYPING = json.dumps({"type": "typing"})
+MAX_LATE = 10_000  # messages whose ack may still come late, remembered
+Waker = Callable[[str], Coroutine[Any, Any, None]]
 
 
 class Socket(Protocol):
@@ -94,11 +96,13 @@ class WebChat:
 
     channel = CHANNEL
 
-    def __init__(self, ack_seconds: float = ACK_SECONDS) -> None:
+    def __init__(self, ack_seconds: float = ACK_SECONDS, wake: Waker | None = None) -> None:
         self.ack_seconds = ack_seconds
+        self.wake = wake  # the courier's: a recipient is back, send what waits for them
         self._sockets: dict[str, set[Socket]] = defaultdict(set)
         self._acks: dict[tuple[str, int], asyncio.Future[None]] = {}
-        self._hints: set[asyncio.Task[bool]] = set()
+        self._late: set[tuple[str, int]] = set()  # given up waiting for their ack
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._closing = False
 
     # -- sockets ---------------------------------------------------------------------------
@@ -121,10 +125,18 @@ class WebChat:
                 future.set_exception(RecipientAway())
 
     def acknowledge(self, chat_id: str, seq: int) -> None:
-        """A socket of the chat showed message `seq`."""
+        """A socket of the chat showed message `seq`.
+
+        An ack that comes after we gave up waiting (a slow tab) means the chat is there after
+        all: what waits behind that message goes now (it is sent again, and dropped as shown).
+        """
         future = self._acks.get((chat_id, seq))
         if future is not None and not future.done():
             future.set_result(None)
+        elif (chat_id, seq) in self._late:
+            self._late.discard((chat_id, seq))
+            if self.wake is not None:
+                self._spawn(self.wake(f"{CHANNEL}:{chat_id}"))
 
     def connected(self, chat_id: str) -> int:
         """How many sockets of the chat are open."""
@@ -144,9 +156,12 @@ class WebChat:
     def working(self, chat: ChatRef) -> None:
         """Tell the chat's sockets the bot is working (best effort)."""
         for socket in list(self._sockets.get(chat.chat_id, ())):
-            task = asyncio.create_task(_send(socket, TYPING), name="web typing")
-            self._hints.add(task)
-            task.add_done_callback(self._hints.discard)
+            self._spawn(_send(socket, TYPING))
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work, name="web chat")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def close(self) -> None:
         """Shutdown: start no new send; those waiting for an ack give up (they stay queued)."""
@@ -178,6 +193,9 @@ class WebChat:
             async with asyncio.timeout(self.ack_seconds):
                 await asyncio.shield(future)
         except TimeoutError:
+            if len(self._late) >= MAX_LATE:
+                self._late.clear()
+            self._late.add(key)
             raise RecipientAway() from None  # shown nowhere: it goes again on the next hello
         finally:
             if self._acks.get(key) is future:

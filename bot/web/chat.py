@@ -65,7 +65,7 @@ def longest_answer(dialog: Dialog) -> int:
 async def chat_context(app: web.Application) -> AsyncIterator[None]:
     """Register the web channel with the courier (its waiting replies go to who connects)."""
     comptoir, settings = app[COMPTOIR], app[SETTINGS]
-    webchat = WebChat()
+    webchat = WebChat(wake=comptoir.courier.wake)
     app[ROOM] = ChatRoom(
         webchat=webchat,
         max_text=longest_answer(comptoir.content.dialog) + TEXT_MARGIN,

@@ -141,7 +141,9 @@
   }
 
   function reveal(element) {
-    element.scrollIntoView({ block: "end", behavior: "auto" });
+    // A message taller than the log is shown from its start: its first lines are read first.
+    const tall = element.offsetHeight > log.clientHeight;
+    element.scrollIntoView({ block: tall ? "start" : "end", behavior: "auto" });
   }
 
   function addBot(frame, live) {
@@ -155,8 +157,7 @@
         const again = previous.querySelector(`button[data-value="${CSS.escape(focused)}"]`);
         if (again) again.focus();
       }
-      if (live) reveal(previous);
-      return;
+      return; // toggled in place: the page stays where the citizen is
     }
     const item = document.createElement("li");
     item.className = "msg bot";
@@ -265,6 +266,7 @@
     });
     list.hidden = communes.length === 0;
     input.setAttribute("aria-expanded", String(communes.length > 0));
+    if (log.lastElementChild) reveal(log.lastElementChild); // the question stays in sight
   }
 
   function moveActive(step) {
