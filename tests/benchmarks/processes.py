@@ -56,6 +56,20 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return found
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine spent busy (every core, every process), from /proc/stat;
+    0 where there is none."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy
+    busy = sum(int(v) for i, v in enumerate(fields[:8]) if i not in (3, 4))
+    return busy / ticks
+
+
 def mark_line() -> str:
     """The child's answer to `mark`: its CPU seconds (every thread), RSS and peak RSS (kB)."""
     return f"mark {time.process_time():.6f} {status_kb('VmRSS')} {status_kb('VmHWM')}"

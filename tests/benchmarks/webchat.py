@@ -53,25 +53,31 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Only the standard library up here (these two modules are): the child imports this module.
-from tests.benchmarks.processes import Child, Row, child, mark_line, p99, print_rows, thread_cpu
+# Only the standard library up here (these modules are): the child process imports this one.
+from tests.benchmarks import web_report
+from tests.benchmarks.processes import (
+    Child,
+    Row,
+    child,
+    machine_cpu,
+    mark_line,
+    p99,
+    print_rows,
+    thread_cpu,
+)
 from tests.benchmarks.web_citizens import (
     CONNECT_TIMEOUT,
     SEED,
     TURN_TIMEOUT,
     Crowd,
     Sent,
-    Step,
     learn,
 )
+from tests.benchmarks.web_report import TAIL, Level, Ramp
 
-TARGET_MS = 100.0  # p99 of the reply time, and how far behind a send may be
-BEHIND_SHARE = 0.01  # sends behind by more than TARGET_MS a level tolerates
-TAIL = 0.2  # seconds at a level's end left out (answers still on their way)
 RATES = "200,300,350,400,450,500,600,800"
 PACE = {  # all citizens are 127.0.0.1: the pace limits raised (see the docstring)
     "COMPTOIR_WEB_RATE_PER_ADDRESS": "1000000",
@@ -114,78 +120,6 @@ def _serve_main(backend: str) -> int:
 
 
 # --------------------------------------------------------------------------- the ramp
-
-
-@dataclass
-class Level:
-    """One step of the ramp, measured."""
-
-    offered: float
-    citizens: int
-    start: float  # its measurement: once its newcomers are all in
-    end: float
-    cpu: float  # the server's CPU seconds during the measurement
-    load_cpu: float  # this process's
-    rss_mb: float
-    peak_mb: float
-    sent: list[Sent] = field(default_factory=list)  # counted frames sent in its window
-    threads: dict[str, float] = field(default_factory=dict)  # the server's CPU s per thread
-
-    @property
-    def window(self) -> float:
-        """The seconds its reply times come from."""
-        return self.end - TAIL - self.start
-
-    def latencies(self, now: float) -> list[float]:
-        """Reply times (ms); a frame still unanswered counts for as long as it has waited."""
-        return [((s.first if s.first is not None else now) - s.at) * 1000 for s in self.sent]
-
-    @property
-    def answered(self) -> int:
-        """Frames of its window that were answered."""
-        return sum(s.first is not None for s in self.sent)
-
-    @property
-    def rate(self) -> float:
-        """Messages a second answered, measured."""
-        return self.answered / self.window if self.window > 0 else 0.0
-
-    @property
-    def behind(self) -> float:
-        """The share of its sends behind by more than the target."""
-        late = sum(s.behind * 1000 > TARGET_MS for s in self.sent)
-        return late / len(self.sent) if self.sent else 0.0
-
-    @property
-    def cpu_ms(self) -> float:
-        """The server's CPU per message."""
-        return self.cpu * 1000 / max(1, self.answered)
-
-    def holds(self, now: float) -> bool:
-        """The target met: p99 under it, keeping up, nothing unanswered."""
-        return (
-            bool(self.sent)
-            and p99(self.latencies(now)) < TARGET_MS
-            and self.behind <= BEHIND_SHARE
-            and self.answered == len(self.sent)
-        )
-
-
-@dataclass
-class Ramp:
-    """A whole run on one backend."""
-
-    levels: list[Level]
-    plan: tuple[Step, ...]
-    crowd: Crowd
-    idle_mb: float
-    ended: float
-    lag_ms: float  # p99 of the load generator's own lateness
-    idle_cpu: float  # the server's CPU seconds a second before the load (timers)
-
-    def holds(self, level: Level) -> bool:
-        """The level met the target, all answers in."""
-        return level.holds(self.ended)
 
 
 def _environment(database_url: str, port: int) -> dict[str, str]:
@@ -247,7 +181,7 @@ async def _levels(
             start = time.monotonic()
             cpu_start, _, _ = await server.mark()
             threads = thread_cpu(server.process.pid)
-            load_start = time.process_time()
+            load_start, machine_start = time.process_time(), machine_cpu()
             await asyncio.sleep(seconds)
             cpu_end, rss_kb, peak_kb = await server.mark()
             level = Level(
@@ -257,6 +191,7 @@ async def _levels(
                 end=time.monotonic(),
                 cpu=cpu_end - cpu_start,
                 load_cpu=time.process_time() - load_start,
+                machine_cpu=machine_cpu() - machine_start,
                 rss_mb=rss_kb / 1024,
                 peak_mb=peak_kb / 1024,
             )
@@ -339,8 +274,6 @@ def _knobs() -> tuple[list[float], float, tuple[float, float]]:
 
 async def bench_webchat(rows_append: Callable[[Row], object]) -> None:
     """The ramp on SQLite (and PostgreSQL when configured), and the Telegram comparison."""
-    from tests.benchmarks import web_report
-
     rates, seconds, think = _knobs()
     if not rates:
         rows_append(("web chat load", "not run", "—", "skipped", "COMPTOIR_BENCH_WEB_RATES=0"))
