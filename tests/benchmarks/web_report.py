@@ -201,11 +201,6 @@ def rows(name: str, ramp: Ramp, targeted: bool) -> list[Row]:
                 f"of its answer); server {best.cpu_ms:.2f} ms CPU/msg",
             )
         )
-        first = ramp.levels[0]
-        slope = ""
-        if best.citizens > first.citizens:
-            per = (best.rss_mb - first.rss_mb) / (best.citizens - first.citizens) * 1000
-            slope = f"; +{per:.0f} MB per 1,000 more sockets ({first.citizens} → {best.citizens})"
         peak = max(level.peak_mb for level in ramp.levels)
         found.append(
             (
@@ -214,7 +209,8 @@ def rows(name: str, ramp: Ramp, targeted: bool) -> list[Row]:
                 "info",
                 "ok",
                 f"idle {ramp.idle_mb:.0f} MB → {best.rss_mb:.0f} MB with {best.citizens} "
-                f"sockets{slope}; peak {peak:.0f} MB",
+                f"sockets open; peak {peak:.0f} MB (it grows with the conversations served, "
+                "not only with the sockets: see the README)",
             )
         )
     return [*found, *(_level_row(name, ramp, level) for level in ramp.levels)]
@@ -278,8 +274,8 @@ def top_functions(path: Path, count: int = 10) -> list[str]:
             lines.append(title)
         for (filename, line, function), (_, calls, mine, cumulative, _) in chosen[:count]:
             where = filename.replace(f"{ROOT}/", "")
-            lines.append(
-                f"  {mine:6.2f} s own ({mine / busy:5.1%} of busy), {cumulative:6.2f} s cumulative "
-                f"({cumulative / busy:5.1%}), {calls:>8} calls: {function} ({where}:{line})"
-            )
+            spent = f"{mine:6.2f} s own ({mine / busy:5.1%} of busy)"
+            if title:  # a coroutine's cumulative time counts each of its resumptions
+                spent = f"{cumulative:6.2f} s cumulative ({cumulative / busy:5.1%} of busy)"
+            lines.append(f"  {spent}, {calls:>8} calls: {function} ({where}:{line})")
     return lines

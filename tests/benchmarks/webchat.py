@@ -78,7 +78,7 @@ from tests.benchmarks.web_citizens import (
 )
 from tests.benchmarks.web_report import TAIL, Level, Ramp
 
-RATES = "200,300,350,400,450,500,600,800"
+RATES = "200,300,400,500,550,600,700,800"
 PACE = {  # all citizens are 127.0.0.1: the pace limits raised (see the docstring)
     "COMPTOIR_WEB_RATE_PER_ADDRESS": "1000000",
     "COMPTOIR_WEB_BURST_PER_ADDRESS": "1000000",
