@@ -80,6 +80,7 @@ class Level:
 class Ramp:
     """A whole run on one backend."""
 
+    backend: str  # sqlite, postgresql
     levels: list[Level]
     plan: tuple[Step, ...]
     crowd: Crowd
@@ -125,6 +126,7 @@ def _level_row(name: str, ramp: Ramp, level: Level) -> Row:
     unanswered = len(level.sent) - level.answered
     busy = sorted(level.threads.items(), key=lambda item: -item[1])[:3]
     threads = ", ".join(f"{name} {cpu / duration:.0%}" for name, cpu in busy if cpu > 0)
+    database = " (the database server's among them)" if ramp.backend != "sqlite" else ""
     return (
         f"{name}: {level.offered:.0f} frames/s offered, {level.citizens} citizens",
         f"{level.rate:.0f} msg/s, p99 {p99(times):.0f} ms",
@@ -136,7 +138,7 @@ def _level_row(name: str, ramp: Ramp, level: Level) -> Row:
         + _bursts(ramp, level)
         + f"; server {level.cpu_ms:.2f} ms CPU/msg, {level.cpu / duration:.0%} of a core "
         f"({threads or 'no /proc'}); "
-        f"load generator {level.load_cpu / duration:.0%}; other processes "
+        f"load generator {level.load_cpu / duration:.0%}; other processes{database} "
         f"{max(0.0, level.machine_cpu - level.cpu - level.load_cpu) / duration:.0%}; "
         f"RSS {level.rss_mb:.0f} MB",
     )
@@ -148,6 +150,8 @@ def _busy_machine(ramp: Ramp) -> str:
         max(0.0, level.machine_cpu - level.cpu - level.load_cpu) / (level.end - level.start)
         for level in ramp.levels
     )
+    if ramp.backend != "sqlite":  # the database server is one of the other processes
+        return ""
     if others < 0.2 and ramp.lag_ms < 20:
         return ""
     return (

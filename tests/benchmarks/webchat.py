@@ -36,7 +36,8 @@ scheduling lag are printed (a lag near the target would make the latencies its o
     COMPTOIR_BENCH_WEB_TELEGRAM citizens of the Telegram comparison (default 100; 0 skips it)
     COMPTOIR_BENCH_PROFILE      a folder: the servers run under cProfile and dump there (the
                                 web one during the ramp only; its top functions printed)
-    COMPTOIR_TEST_POSTGRES_URL  also run on PostgreSQL, in a fresh database dropped afterwards
+    COMPTOIR_TEST_POSTGRES_URL  also run on PostgreSQL, in a fresh database dropped afterwards,
+                                at COMPTOIR_BENCH_WEB_POSTGRES_RATES (POSTGRES_RATES below)
 
 Run alone with `python -m tests.benchmarks.webchat`; `make bench` runs it too.
 """
@@ -79,6 +80,7 @@ from tests.benchmarks.web_citizens import (
 from tests.benchmarks.web_report import TAIL, Level, Ramp
 
 RATES = "200,300,400,500,550,600,700,800"
+POSTGRES_RATES = "100,150,200,250,300,400,500"  # its server shares the two cores
 PACE = {  # all citizens are 127.0.0.1: the pace limits raised (see the docstring)
     "COMPTOIR_WEB_RATE_PER_ADDRESS": "1000000",
     "COMPTOIR_WEB_BURST_PER_ADDRESS": "1000000",
@@ -258,14 +260,17 @@ async def _ramp(
             server.process.send_signal(signal.SIGUSR2)
         ended = time.monotonic()
     lags = [s.lag * 1000 for s in crowd.sent]
-    return Ramp(levels, plan, crowd, idle_kb / 1024, ended, p99(lags), idle_to - idle_from)
+    idle = idle_to - idle_from
+    return Ramp(backend, levels, plan, crowd, idle_kb / 1024, ended, p99(lags), idle)
 
 
 # --------------------------------------------------------------------------- the benchmark
 
 
-def _knobs() -> tuple[list[float], float, tuple[float, float]]:
-    rates = os.environ.get("COMPTOIR_BENCH_WEB_RATES", RATES)
+def _knobs(
+    variable: str = "COMPTOIR_BENCH_WEB_RATES", default: str = RATES
+) -> tuple[list[float], float, tuple[float, float]]:
+    rates = os.environ.get(variable, default)
     seconds = float(os.environ.get("COMPTOIR_BENCH_WEB_LEVEL_SECONDS", "8"))
     low, high = os.environ.get("COMPTOIR_BENCH_WEB_THINK", "0.3,0.9").split(",")
     offered = [float(rate) for rate in rates.split(",") if rate.strip()]
@@ -310,6 +315,7 @@ async def bench_webchat(rows_append: Callable[[Row], object]) -> None:
         try:
             from tests.postgres import fresh_database
 
+            rates, _, _ = _knobs("COMPTOIR_BENCH_WEB_POSTGRES_RATES", POSTGRES_RATES)
             async with fresh_database(postgres, "comptoir_bench_web") as url:
                 ramp = await _ramp("postgresql", url, rates, seconds, think, folder)
             for row in web_report.rows("web PostgreSQL", ramp, targeted=False):
