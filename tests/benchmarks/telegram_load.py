@@ -43,17 +43,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# Only the standard library up here: the child process imports this module too, and the
-# memory of the bot under test must not include the fake's imports.
+# Only the standard library up here (processes.py is): the child process imports this module
+# too, and the memory of the bot under test must not include the fake's imports.
+from tests.benchmarks.processes import Child, Row, child, mark_line, p99, print_rows, report
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456:TEST-token"
 SEED = 20261128
 THINK = (1.0, 3.0)  # seconds a citizen takes to answer, after the bot's last reply
@@ -73,7 +72,6 @@ REPLY_METHODS = frozenset(
     }
 )
 
-Row = tuple[str, str, str, str, str]
 Step = tuple[str, str, str | None]
 
 IDEA = "On veut ouvrir une recyclerie pour réparer et revendre des objets"
@@ -99,18 +97,6 @@ ECHO: tuple[Step, ...] = tuple(("say", what, None) for _, what, _ in QUALIFICATI
 
 
 # --------------------------------------------------------------------------- the bot (child)
-
-
-def _status_kb(key: str, pid: int | str = "self") -> int:
-    """A /proc/PID/status memory line (VmRSS, VmHWM), in kB; 0 where there is no /proc."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 @asynccontextmanager
@@ -174,11 +160,6 @@ async def _comptoir(base_url: str, database_url: str) -> AsyncIterator[None]:
         await runner.cleanup()
 
 
-def _report(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
 async def _serve(kind: str, base_url: str, database_url: str) -> None:
     """Run one bot until stdin closes; answer `mark` with CPU seconds, RSS and peak RSS."""
     loop = asyncio.get_running_loop()
@@ -186,11 +167,10 @@ async def _serve(kind: str, base_url: str, database_url: str) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
     bot = _echo_bot(base_url) if kind == "echo" else _comptoir(base_url, database_url)
     async with bot:
-        _report("ready")
+        report("ready")
         while line := (await commands.readline()).strip():  # EOF: the parent is done
             if line == b"mark":
-                cpu = time.process_time()
-                _report(f"mark {cpu:.6f} {_status_kb('VmRSS')} {_status_kb('VmHWM')}")
+                report(mark_line())
             elif line == b"stop":
                 break
 
@@ -215,77 +195,16 @@ def _serve_main(kind: str, base_url: str, database_url: str) -> None:
 # --------------------------------------------------------------------------- the load (parent)
 
 
-class _Child:
-    """The bot under test, in its own process."""
-
-    def __init__(self, process: asyncio.subprocess.Process, errors: Path) -> None:
-        self.process = process
-        self.errors = errors
-
-    async def expect(self, word: str, timeout: float) -> list[str]:
-        assert self.process.stdout is not None
-        async with asyncio.timeout(timeout):
-            while True:
-                line = (await self.process.stdout.readline()).decode()
-                if not line:
-                    tail = self.errors.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"the bot process stopped:\n{tail}")
-                parts = line.split()
-                if parts and parts[0] == word:
-                    return parts[1:]
-
-    async def mark(self) -> tuple[float, int, int]:
-        """The child's own CPU seconds, RSS and peak RSS (kB)."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(b"mark\n")
-        await self.process.stdin.drain()
-        cpu, rss, peak = await self.expect("mark", 30)
-        return float(cpu), int(rss), int(peak)
-
-    @property
-    def rss_kb(self) -> int:
-        return _status_kb("VmRSS", self.process.pid)
-
-
-@asynccontextmanager
-async def _child(
+def _child(
     kind: str, base_url: str, database_url: str, folder: Path
-) -> AsyncIterator[_Child]:
-    errors = folder / f"{kind}-{uuid.uuid4().hex[:6]}.stderr"
-    env = {
-        **os.environ,
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-        "PTB_TIMEDELTA": "1",
-    }
-    with errors.open("wb") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.benchmarks.telegram_load",
-            "--serve",
-            kind,
-            base_url,
-            database_url,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=stderr,
-            cwd=ROOT,
-            env=env,
-        )
-        child = _Child(process, errors)
-        try:
-            await child.expect("ready", 90)
-            yield child
-        finally:
-            if process.returncode is None:
-                assert process.stdin is not None
-                process.stdin.close()  # the child stops its bot and exits
-                try:
-                    await asyncio.wait_for(process.wait(), 30)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+) -> AbstractAsyncContextManager[Child]:
+    return child(
+        "tests.benchmarks.telegram_load",
+        [kind, base_url, database_url],
+        folder,
+        kind,
+        env={**os.environ, "PTB_TIMEDELTA": "1"},
+    )
 
 
 def _load_fake(**kwargs: Any) -> Any:
@@ -462,6 +381,7 @@ class Outcome:
     loaded_mb: float
     peak_mb: float
     peak_active: int
+    idle_cpu: float = 0.0  # the bot's CPU seconds a second before the load (polling, timers)
 
     @property
     def rate(self) -> float:
@@ -470,11 +390,6 @@ class Outcome:
     @property
     def rss_per_thousand(self) -> float:
         return (self.loaded_mb - self.idle_mb) / max(1, self.peak_active) * 1000
-
-
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("nan")
 
 
 def _analyse(
@@ -526,7 +441,9 @@ async def _measure(
                 for chat in (1, 2, 3)
             )
         )
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(0.5)
+        idle_from, _, _ = await bot.mark()
+        await asyncio.sleep(1.0)
         cpu_start, idle_kb, _ = await bot.mark()
 
         tally = _Tally()
@@ -591,7 +508,13 @@ async def _measure(
         loaded_mb=max([idle_kb, *samples]) / 1024,
         peak_mb=peak_kb / 1024,
         peak_active=tally.peak_active,
+        idle_cpu=cpu_start - idle_from,
     )
+
+
+async def measure_comptoir(citizens: int, database_url: str, limit: float, folder: Path) -> Outcome:
+    """Comptoir's Telegram path alone, one round (no echo baseline): for other benchmarks."""
+    return await _measure("comptoir", QUALIFICATION, citizens, 1, database_url, limit, folder)
 
 
 def _status(ok: bool) -> str:
@@ -606,7 +529,7 @@ def _echo_rows(echo: Outcome) -> list[Row]:
             f"{echo.cpu_ms:.2f} ms CPU/update",
             "baseline",
             "ok",
-            f"update→reply median {median:.1f} ms, p99 {_p99(echo.latencies):.1f} ms; "
+            f"update→reply median {median:.1f} ms, p99 {p99(echo.latencies):.1f} ms; "
             f"{echo.rate:.0f} updates/s; peak RSS {echo.peak_mb:.0f} MB",
         )
     ]
@@ -622,7 +545,7 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
         return _status(ok) if targeted else ("ok" if ok else "info")
 
     median = statistics.median(run.latencies) if run.latencies else float("nan")
-    p99 = _p99(run.latencies)
+    tail = p99(run.latencies)
     # The target's condition is 500 open conversations: the rate while all were in.
     rate = run.steady if run.steady is not None else run.rate
     where = "while all were in" if run.steady is not None else "no steady part: whole run"
@@ -630,8 +553,8 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
     small = "; scaled from few conversations: noisy" if run.peak_active < 200 else ""
     slowest = "none"
     if run.by_step:
-        step = max(run.by_step, key=lambda index: _p99(run.by_step[index]))
-        slowest = f"« {QUALIFICATION[step][1][:20]} » p99 {_p99(run.by_step[step]):.0f} ms"
+        step = max(run.by_step, key=lambda index: p99(run.by_step[index]))
+        slowest = f"« {QUALIFICATION[step][1][:20]} » p99 {p99(run.by_step[step]):.0f} ms"
     rows: list[Row] = [
         (
             f"{name}: updates/s, {run.citizens} conversations",
@@ -647,9 +570,9 @@ def _comptoir_rows(backend: str, run: Outcome, echo: Outcome | None) -> list[Row
         ),
         (
             f"{name}: update→first reply p99",
-            f"{p99:.0f} ms",
+            f"{tail:.0f} ms",
             "< 100 ms",
-            status(p99 < 100),
+            status(tail < 100),
             f"median {median:.1f} ms over {len(run.latencies)} updates; "
             f"slowest step: {slowest}; load generator at {run.load_share:.0%} of a core",
         ),
@@ -733,9 +656,7 @@ def main() -> int:
     """Run this benchmark alone and print its rows."""
     rows: list[Row] = []
     asyncio.run(bench_telegram(rows.append))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=False)))
+    print_rows(rows)
     return 0 if all(row[3] != "MISSED" for row in rows) else 1
 
 
