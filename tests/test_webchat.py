@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.core.conversation import Inbound
 from bot.web.app import COMPTOIR
 from bot.web.chat import COOKIE, ROOM, chat_ref
 from tests.postgres import fresh_database
@@ -508,3 +509,31 @@ async def test_a_new_conversation_may_start_in_english(served: Served) -> None:
         async with WebCitizen.connect(served, session, hello=hello) as citizen:
             assert citizen.messages[0]["text"].startswith("Hello, I'm Comptoir")
             assert citizen.messages[-1]["buttons"]
+
+
+async def test_a_turn_that_fails_is_refused_by_its_id_and_the_message_can_be_sent_again(
+    served: Served, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    await _page(served, session)
+    async with WebCitizen.connect(served, session) as citizen:
+        await citizen.press("Oui")
+        service = served.app[COMPTOIR].conversations
+        handle = service.handle
+        calls = 0
+
+        async def failing_once(inbound: Inbound) -> bool:
+            nonlocal calls
+            calls += 1
+            if calls == 1:
+                raise ConnectionError("the database went away")
+            return await handle(inbound)
+
+        service.handle = failing_once  # type: ignore[method-assign]
+        idea = "Une recyclerie pour réparer et revendre des objets"
+        refused = await citizen.send({"type": "text", "text": idea, "id": "c9"})
+        assert [(f["type"], f["reason"], f["id"]) for f in refused] == [
+            ("refused", "unavailable", "c9")
+        ]
+        assert "renvoyez-le" in refused[0]["text"]
+        assert "Étape 2" in await citizen.say(idea)  # sent again, it is answered
+    assert idea not in caplog.text

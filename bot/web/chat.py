@@ -224,7 +224,8 @@ class Connection:
             self.room.addresses.of(_address(request, settings), now),
         ]
         self.chat: ChatRef | None = None
-        self.turns: asyncio.Queue[Inbound | None] = asyncio.Queue()
+        # Each turn with the client's id of its frame (a turn that fails is refused by it).
+        self.turns: asyncio.Queue[tuple[Inbound, str | None] | None] = asyncio.Queue()
 
     async def run(self) -> None:
         """Read frames until the socket closes; a bad frame is refused, never fatal."""
@@ -252,7 +253,7 @@ class Connection:
             elif self.chat is None:
                 raise Refusal("malformed", frame.id)  # « hello » comes first
             else:
-                self.queue(self.inbound(self.chat, frame))
+                self.queue(self.inbound(self.chat, frame), frame.id)
         except Refusal as refusal:
             await self.refuse(refusal)
 
@@ -281,10 +282,10 @@ class Connection:
         finally:
             self.room.turning -= 1
 
-    def queue(self, inbound: Inbound) -> None:
+    def queue(self, inbound: Inbound, frame_id: str | None = None) -> None:
         """A turn to process after those already received on this socket."""
         self.room.turning += 1
-        self.turns.put_nowait(inbound)
+        self.turns.put_nowait((inbound, frame_id))
 
     @staticmethod
     def inbound(chat: ChatRef, frame: Frame) -> Inbound:
@@ -299,11 +300,13 @@ class Connection:
     async def work(self) -> None:
         """The socket's turns one after the other, while its acks keep being read."""
         service = self.app[COMPTOIR].conversations
-        while (inbound := await self.turns.get()) is not None:
+        while (turn := await self.turns.get()) is not None:
+            inbound, frame_id = turn
             try:
                 await service.handle(inbound)
-            except Exception:  # the citizen may try again; never a traceback to them
+            except Exception:  # rolled back: the page gives the citizen their message back
                 log.exception("a web chat turn failed")
+                await self.refuse(Refusal("unavailable", frame_id))
             finally:
                 self.room.turning -= 1
 

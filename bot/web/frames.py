@@ -14,7 +14,7 @@ MAX_BUTTON = 64  # bytes of a button's value, as the engine makes them
 MAX_ID = 64  # characters of the client's own id of a frame
 MAX_TOKEN = 128
 
-Reason = Literal["too_long", "too_fast", "malformed", "unknown_type"]
+Reason = Literal["too_long", "too_fast", "malformed", "unknown_type", "unavailable"]
 TYPES = ("hello", "text", "button", "location", "ack")
 
 
@@ -63,6 +63,11 @@ class Refusal(Exception):
             return (
                 f"Vous envoyez vos messages très vite : patientez {seconds} {unit}, "
                 "puis renvoyez le vôtre."
+            )
+        if self.reason == "unavailable":
+            return (
+                "Un souci technique m'a empêché de lire votre message : il n'est pas perdu, "
+                "renvoyez-le dans un instant."
             )
         if self.reason == "unknown_type":
             return "Ce type de message n'est pas connu ici : rechargez la page, puis réessayez."

@@ -204,7 +204,7 @@
     item.className = "msg citizen";
     item.append(richText(text));
     log.append(item);
-    if (id) sent.set(id, { item, text });
+    if (id) sent.set(id, { item, text, said: text });
     if (live) reveal(item);
     return item;
   }
@@ -361,7 +361,7 @@
       const seq = Number(element.closest(".msg").dataset.seq);
       const entry = transcript.items.find((i) => i.kind === "bot" && i.frame.seq === seq);
       if (entry) entry.answered = button.value; // a reload shows it answered too
-      sent.set(id, { item, text: "", buttons: group, chosen: element, entry });
+      sent.set(id, { item, text: "", said: text, buttons: group, chosen: element, entry });
       remember({ kind: "citizen", text });
     }
   }
@@ -477,8 +477,7 @@
         mark.textContent = "Non envoyé";
         mine.item.append(mark);
         if (!input.value && mine.text) input.value = mine.text;
-        const said = mine.item.querySelector(".text").textContent;
-        const index = transcript.items.map((i) => i.kind === "citizen" && i.text === said).lastIndexOf(true);
+        const index = transcript.items.map((i) => i.kind === "citizen" && i.text === mine.said).lastIndexOf(true);
         if (index >= 0) transcript.items.splice(index, 1);
         saveTranscript();
         grow();
