@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from bot.core.conversation import Inbound
+from bot.core.money import format_number
 from bot.web.app import COMPTOIR
 from bot.web.chat import COOKIE, ROOM, chat_ref
 from tests.postgres import fresh_database
@@ -296,6 +297,8 @@ async def test_bad_frames_are_refused_kindly_and_the_socket_keeps_working(
             (refused,) = await citizen.send(frame)
             assert refused["type"] == "refused" and refused["reason"] == reason
             assert refused["id"] == frame["id"] and refused["text"]
+            if reason == "too_long":  # the limit written as people write numbers
+                assert f"au plus {format_number(limit)} caractères" in refused["text"]
         for raw, reason in (("{not json", "malformed"), ("x" * 70_000, "too_long")):
             before = len(citizen.frames)
             await citizen.ws.send_str(raw)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.core.models import Language
+from bot.core.money import format_number
 
 MAX_FRAME = 64 * 1024  # characters of a client frame; aiohttp accepts far more (a refusal)
 MAX_BUTTON = 64  # bytes of a button's value, as the engine makes them
@@ -55,7 +56,7 @@ class Refusal(Exception):
     def sentence(self) -> str:
         """What the citizen reads (French, as the page)."""
         if self.reason == "too_long":
-            most = f" (au plus {self.limit} caractères)" if self.limit else ""
+            most = f" (au plus {format_number(self.limit)} caractères)" if self.limit else ""
             return f"Votre message est trop long{most} : raccourcissez-le, puis renvoyez-le."
         if self.reason == "too_fast":
             seconds = max(1, math.ceil(self.retry_after or 1))
