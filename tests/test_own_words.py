@@ -191,11 +191,29 @@ def test_everyday_words_answer_the_question(
     assert driver.state.answers[key] == expected
 
 
-def test_two_answers_named_at_once_are_no_answer(engine: QualificationEngine) -> None:
+def test_two_answers_named_at_once_are_no_answer_and_are_both_offered(
+    engine: QualificationEngine,
+) -> None:
     driver = _at(engine, "carrier")
     driver.send("une association ou une coopérative")
     assert driver.node == "carrier"
-    assert "Je n'ai pas compris" in driver.text()
+    assert (
+        "plusieurs des réponses proposées : « Une association », « Une coopérative (Scop, "
+        "Scic…) ». Laquelle convient ?" in driver.text()
+    )
+    driver.send("un groupe d'amis, pas encore d'asso")
+    assert driver.node == "carrier"
+    assert "« Un groupe d'habitants sans statut », « Une association »" in driver.text()
+    driver.send("le groupe d'habitants")
+    assert driver.node != "carrier"
+    assert driver.state is not None and driver.state.answers["carrier"] == "collectif-informel"
+
+
+def test_two_answers_named_at_once_are_quoted_in_english_too(engine: QualificationEngine) -> None:
+    driver = _at(engine, "carrier", language="en")
+    driver.send("an association or a cooperative")
+    assert driver.node == "carrier"
+    assert 'several of the answers offered: "' in driver.text(), driver.text()
 
 
 def test_needs_typed_in_words_are_added_shown_and_wait_for_validation(

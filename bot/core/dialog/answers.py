@@ -33,6 +33,7 @@ class Rejected:
 
     reason: str
     max: str | None = None
+    between: str | None = None  # the answers a text named at once, as the citizen reads them
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ _CHECKS = {
         lambda t: is_email(t) or is_french_phone(t),
     ),
 }
+MAX_BETWEEN = 3  # a typed answer naming more answers than this at once is not understood
 _SEPARATORS = re.compile(r"[,;/+\n]|\s+(?:et|and|ou|or)\s+")
 
 
@@ -91,9 +93,17 @@ class Reader(Generic[MemoT]):
     ) -> Outcome:
         """What an answer to `node` means (the recap is the engine's own business)."""
         if node.kind == "choice":
-            values = {v for v, _ in self.render.options(node, state.language)}
-            value = button if button is not None else self.chooser(node).pick(text or "")
-            return Accepted(value) if value in values else Rejected("invalid_choice")
+            options = dict(self.render.options(node, state.language))
+            if button is not None:
+                return Accepted(button) if button in options else Rejected("invalid_choice")
+            named = self.chooser(node).named(text or "")
+            if len(named) == 1:
+                return Accepted(named[0])
+            if 1 < len(named) <= MAX_BETWEEN:  # « un groupe d'amis, pas encore d'asso »
+                quote = "« {} »" if state.language == "fr" else '"{}"'
+                between = ", ".join(quote.format(options[v]) for v in named)
+                return Rejected("invalid_choice_between", between=between)
+            return Rejected("invalid_choice")
         if node.kind == "multi":
             return self._multi(node, state, button, text)
         if node.kind == "yesno":

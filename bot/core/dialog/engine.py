@@ -252,8 +252,8 @@ class Engine(Walker[MemoT]):
                 if said:
                     out.say(said)
                 self._accept(out, node, value, context)
-            case Rejected(reason=reason, max=maximum):
-                self._invalid(out, reason, max=maximum)
+            case Rejected(reason=reason, max=maximum, between=between):
+                self._invalid(out, reason, max=maximum, between=between)
             case Toggled(selection=selection, said=said):
                 state.pending = state.pending.model_copy(update={"selection": selection})
                 if said:

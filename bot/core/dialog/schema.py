@@ -116,6 +116,7 @@ class Texts(Record):
     yes: Text
     no: Text
     invalid_choice: Text
+    invalid_choice_between: Text  # {between}
     invalid_multi: Text
     invalid_meaningless: Text
     invalid_text_empty: Text

@@ -60,7 +60,10 @@ class Walker(Generic[MemoT]):
 
     def _invalid(self, out: TurnBuilder[MemoT], key: str, **values: object) -> None:
         node = self.dialog.nodes.get(out.state.node)
-        custom = node.invalid if node is not None and key != "invalid_non_text" else None
+        # A node's own « invalid » sentence replaces the generic ones, not those that say
+        # something of this answer (the answers it named at once, a non-text message).
+        generic = key not in ("invalid_non_text", "invalid_choice_between")
+        custom = node.invalid if node is not None and generic else None
         render = self.render
         out.say(
             render.label(custom, out.state) if custom else render.text(key, out.state, **values)

@@ -68,17 +68,22 @@ class Chooser:
 
     def pick(self, text: str) -> str | None:
         """The value of the one answer the text names, or None (nothing, or two answers)."""
+        named = self.named(text)
+        return named[0] if len(named) == 1 else None
+
+    def named(self, text: str) -> tuple[str, ...]:
+        """The values of the answers the text names, in the order offered (none, one, more)."""
         folded = fold(text)
         if not folded:
-            return None
+            return ()
         if folded.isdigit():
             number = int(folded)
-            return self.choices[number - 1].value if 1 <= number <= len(self.choices) else None
+            return (self.choices[number - 1].value,) if 1 <= number <= len(self.choices) else ()
         for stage in (self._exact, self._within, self._inside, self._typo):
-            named = stage(folded)
-            if named:  # the first way of naming that finds anything decides, even « two »
-                return _one(named)
-        return None
+            found = stage(folded)
+            if found:  # the first way of naming that finds anything decides, even « two »
+                return tuple(c.value for c in self.choices if c.value in found)
+        return ()
 
     def _exact(self, folded: str) -> set[str]:
         """The whole text is one of the names."""
@@ -129,10 +134,6 @@ class Chooser:
                 scores[value] = max(scores.get(value, 0.0), score)
         top = max(scores.values(), default=0.0)
         return {value for value, score in scores.items() if score >= top - 2}
-
-
-def _one(values: set[str]) -> str | None:
-    return next(iter(values)) if len(values) == 1 else None
 
 
 def said(text: str, words: Sequence[str]) -> bool:
