@@ -25,6 +25,7 @@ from bot.services.ports import Storage
 from bot.services.privacy import RetentionKeeper
 from bot.services.relay import Relay
 from bot.services.reminders import Reminders
+from bot.services.signin import SignIn
 from bot.storage import open_storage
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Comptoir:
     accounts: AccountService
     reminders: Reminders
     cards: CardPrinter
+    signin: SignIn
 
     @classmethod
     def assemble(
@@ -84,6 +86,7 @@ class Comptoir:
             accounts=AccountService(current, storage, clock),
             reminders=Reminders(leads),
             cards=cards,
+            signin=SignIn(storage, clock),
         )
         holder.append(comptoir)
         return comptoir

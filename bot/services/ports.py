@@ -13,6 +13,7 @@ from bot.core.filing import Filing
 
 if TYPE_CHECKING:
     from bot.services.ports_advisors import Accounts, Leads
+    from bot.services.ports_dashboard import Credentials
 
 JsonObject = dict[str, Any]  # JSON data as a JSON column keeps it
 
@@ -251,6 +252,7 @@ class Storage:
     leads: Leads
     database: Database
     keys: Keyed
+    credentials: Credentials
 
     async def close(self) -> None:
         """Release connections."""

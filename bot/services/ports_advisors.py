@@ -12,7 +12,9 @@ from bot.core.filing import Filing
 from bot.services.ports import JsonObject, Notice, QueuedNotice
 
 Role = Literal["advisor", "staff"]
-CodeKind = Literal["person", "counter", "staff"]
+CodeKind = Literal["person", "counter", "staff", "invite", "setup"]
+"""Telegram links (a person, a counter's group, the staff group) and dashboard links (an
+invitation to set a password, the first start's staff account)."""
 
 
 # -- records ----------------------------------------------------------------------------------

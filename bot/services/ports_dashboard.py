@@ -1,7 +1,7 @@
 """What the advisors' dashboard needs from storage: passwords, sign-in throttling, lead search.
 
-The stores of `bot.services.ports_advisors` implement these too: `storage.accounts` is also
-`Credentials`, `storage.leads` is also `LeadSearch`.
+`storage.credentials` is the `Credentials`; the lead store (`storage.leads`) is also the
+`LeadSearch`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from bot.services.ports import Storage
 from bot.storage.accounts import SqlAccounts
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
 from bot.storage.conversations import SqlConversations
+from bot.storage.credentials import SqlCredentials
 from bot.storage.errors import MissingSecret
 from bot.storage.inbox import SqlInbox
 from bot.storage.leads import SqlLeads
@@ -51,6 +52,7 @@ async def open_storage(
         leads=SqlLeads(database),
         database=database,
         keys=pseudonyms,
+        credentials=SqlCredentials(database),
     )
 
 

@@ -144,9 +144,9 @@ class SqlAccounts:
             await connection.execute(
                 update(PersonRow)
                 .where(PersonRow.email == address, PersonRow.disabled_at.is_(None))
-                .values(disabled_at=at)
+                .values(disabled_at=at, session_generation=PersonRow.session_generation + 1)
             )
-            return await _read_person(connection, "email", address)
+            return await read_person(connection, "email", address)
 
     async def link_person(self, person_id: int, telegram_user_id: int, at: dt.datetime) -> None:
         """Link a Telegram account to a person (taken from whoever had it before)."""
@@ -304,10 +304,11 @@ class SqlAccounts:
     async def _person_by(self, key: str, value: object) -> Person | None:
         refuse_nesting("person")
         async with self._database.transaction() as connection:
-            return await _read_person(connection, key, value)
+            return await read_person(connection, key, value)
 
 
-async def _read_person(connection: Executor, key: str, value: object) -> Person | None:
+async def read_person(connection: Executor, key: str, value: object) -> Person | None:
+    """A person by id, e-mail or Telegram account, with their counters, in a transaction."""
     row = (await connection.execute(_PERSON_BY[key], {"b_value": value})).one_or_none()
     if row is None:
         return None

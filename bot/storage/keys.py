@@ -11,7 +11,7 @@ from typing import Any
 WRONG_CODES_KEPT = dt.timedelta(days=1)
 SPENT_CODES_KEPT = dt.timedelta(days=30)
 ROLES = ("advisor", "staff")
-CODE_KINDS = ("person", "counter", "staff")
+CODE_KINDS = ("person", "counter", "staff", "invite", "setup")
 
 
 def reference(year: int, number: int) -> str:

@@ -218,6 +218,11 @@ class PersonRow(Base):
     created_at: Mapped[dt.datetime]
     disabled_at: Mapped[dt.datetime | None]
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # The dashboard: an Argon2id hash (never the password); a session cookie names the
+    # generation it was issued in, and moving it on ends older sessions.
+    password_hash: Mapped[str | None]
+    password_set_at: Mapped[dt.datetime | None]
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class PersonCounterRow(Base):
@@ -261,6 +266,17 @@ class WrongCodeRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime]
+
+
+class SignInFailureRow(Base):
+    """A wrong password, by a keyed hash of the e-mail or of the client's address."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index(None, "key_hash", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime]
 
 

@@ -4,6 +4,7 @@ from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.memory.accounts import MemoryAccounts
 from bot.storage.memory.conversations import MemoryConversations
+from bot.storage.memory.credentials import MemoryCredentials
 from bot.storage.memory.inbox import MemoryInbox
 from bot.storage.memory.leads import MemoryLeads
 from bot.storage.memory.outbox import MemoryOutbox
@@ -24,6 +25,7 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         leads=MemoryLeads(database),
         database=database,
         keys=database.pseudonyms,
+        credentials=MemoryCredentials(database),
     )
 
 

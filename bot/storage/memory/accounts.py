@@ -67,6 +67,10 @@ class MemoryAccounts:
         if person.disabled_at is None:
             person = dataclasses.replace(person, disabled_at=when)
             self._db.people[person.id] = person
+            held = self._db.credentials.get(person.id)
+            if held is not None:  # its sessions end
+                generation = held.generation + 1
+                self._db.credentials[person.id] = dataclasses.replace(held, generation=generation)
         return person
 
     async def link_person(self, person_id: int, telegram_user_id: int, at: dt.datetime) -> None:

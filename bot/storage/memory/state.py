@@ -11,6 +11,7 @@ from bot.services.clock import Clock, utc_now
 from bot.services.locks import KeyedLocks
 from bot.services.ports import Conversation, JsonObject, Notice, PreApplication
 from bot.services.ports_advisors import Card, CodeKind, Group, Lead, LeadEvent, Person
+from bot.services.ports_dashboard import Credential
 from bot.storage.keys import aware
 from bot.storage.pseudonyms import Pseudonyms, random_pseudonyms
 
@@ -106,6 +107,8 @@ class MemoryDatabase:
         self.groups: dict[int, Group] = {}
         self.codes: dict[str, StoredCode] = {}
         self.wrong_codes: list[tuple[int, dt.datetime]] = []
+        self.credentials: dict[int, Credential] = {}
+        self.sign_in_failures: list[tuple[str, dt.datetime]] = []
         self.counters: dict[int, int] = {}
         # Held by a session from its first filing to its end, as the SQL counter row is.
         self.numbering = asyncio.Lock()
