@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
 from bot.services.accounts import AccountError
-from bot.services.ports import Storage
+from bot.services.ports import Retention, Storage
 from bot.services.signin import (
     FAILURES_PER_EMAIL,
     LinkGone,
@@ -204,3 +205,15 @@ def test_a_weak_or_mistyped_password_is_refused_in_french(
 ) -> None:
     with pytest.raises(AccountError, match=message):
         check_password(password, confirmation, "Camille@exemple.fr")
+
+
+async def test_wrong_passwords_are_forgotten_by_the_daily_purge(
+    signin: SignIn, lead_storage: Storage, lead_clock: Clock
+) -> None:
+    await signin.sign_in("personne@exemple.fr", PASSWORD, ADDRESS)
+    key = lead_storage.keys.of("sign-in:email:personne@exemple.fr")
+    since = lead_clock() - dt.timedelta(hours=1)
+    assert await lead_storage.credentials.sign_in_failures(key, since) == 1
+    lead_clock.advance(days=1, minutes=1)
+    await lead_storage.privacy.purge(lead_clock(), Retention())
+    assert await lead_storage.credentials.sign_in_failures(key, since) == 0

@@ -22,6 +22,7 @@ from bot.storage.tables import (
     OutboxRow,
     PreApplicationRow,
     ProcessedUpdateRow,
+    SignInFailureRow,
     WrongCodeRow,
 )
 
@@ -161,6 +162,11 @@ class SqlPrivacy:
             )
             updates += _count(
                 await run(delete(WrongCodeRow).where(WrongCodeRow.at < now - WRONG_CODES_KEPT))
+            )
+            updates += _count(
+                await run(
+                    delete(SignInFailureRow).where(SignInFailureRow.at < now - WRONG_CODES_KEPT)
+                )
             )
             spent = now - SPENT_CODES_KEPT
             updates += _count(

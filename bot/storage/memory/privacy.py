@@ -75,6 +75,10 @@ class MemoryPrivacy:
         updates += before - len(db.inbox)
         before = len(db.wrong_codes)
         db.wrong_codes = [(c, t) for c, t in db.wrong_codes if t >= when - WRONG_CODES_KEPT]
+        failures = len(db.sign_in_failures)
+        db.sign_in_failures = [
+            (k, t) for k, t in db.sign_in_failures if t >= when - WRONG_CODES_KEPT
+        ]
         spent = when - SPENT_CODES_KEPT
         before_codes = len(db.codes)
         db.codes = {
@@ -83,6 +87,7 @@ class MemoryPrivacy:
             if not (c.used_at is not None and c.used_at < spent) and c.expires_at >= spent
         }
         updates += before - len(db.wrong_codes) + before_codes - len(db.codes)
+        updates += failures - len(db.sign_in_failures)
         before = len(db.events)
         db.events = [
             e for e in db.events if e.at >= when - retention.events and e.pseudonym not in unkept
