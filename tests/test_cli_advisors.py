@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -17,6 +18,7 @@ from bot.cli import main
 from bot.core.catalog import Catalog
 from bot.core.content import Content, load_qualification
 from bot.services.accounts import normal_code
+from bot.services.signin import SignedIn
 from bot.storage import open_storage
 from tests.advisors import ARRAS_COUNTER, DEPARTMENT_62, chats_of, file_in_arras, link_group
 
@@ -126,6 +128,7 @@ def test_users_add_json_gives_a_code_that_links_a_private_chat_once(
         "email": "camille@example.org",
         "role": "advisor",
         "counters": [ARRAS_COUNTER],
+        "password_set": False,
     }
     assert CODE.match(code), code
     linked = content.advisors.answers.linked_person.format(name="Camille Martin")
@@ -395,3 +398,35 @@ def test_leads_output_keeps_the_citizens_contact_out(cli: Cli, reference: str) -
         assert cli(*command) == 0
         printed += cli.out
     assert "sam@example.org" not in printed
+
+
+def test_users_add_password_stdin_sets_a_dashboard_password_read_from_standard_input(
+    cli: Cli, content: Content, database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("une phrase de passe solide\n"))
+    added = cli.json(
+        "users", "add", "--email", "dominique@example.org", "--name", "Dominique Petit",
+        "--role", "staff", "--password-stdin",
+    )  # fmt: skip
+    assert added["password_set"] is True
+    assert "phrase" not in cli.out
+
+    async def sign_in(comptoir: Comptoir) -> object:
+        return await comptoir.signin.sign_in(
+            "dominique@example.org", "une phrase de passe solide", "127.0.0.1"
+        )
+
+    assert isinstance(on_database(content, database, sign_in), SignedIn)
+
+
+def test_users_add_refuses_a_weak_password_before_creating_anyone(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("court\n"))
+    code = cli(
+        "users", "add", "--email", "dominique@example.org", "--name", "Dominique Petit",
+        "--role", "staff", "--password-stdin",
+    )  # fmt: skip
+    assert code != 0
+    assert "au moins 12 caractères" in cli.err
+    assert cli.json("users", "list") == []

@@ -18,6 +18,7 @@ from bot.core.leads import Status
 from bot.services.accounts import CODE_VALID, AccountError
 from bot.services.cards import PARIS, directory, worded
 from bot.services.ports_advisors import Lead, Person
+from bot.services.signin import check_password
 
 Parsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 ACTORS = {"system": "Comptoir", "cli": "ligne de commande", "citizen": "la personne"}
@@ -34,6 +35,11 @@ def register(commands: Parsers) -> None:
     add.add_argument("--role", required=True, choices=["advisor", "staff"])
     add.add_argument("--counter", action="append", default=[], help="identifiant de structure")
     add.add_argument("--json", action="store_true")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="mot de passe du tableau de bord, lu sur l'entrée standard (scripts, tests)",
+    )
     add.set_defaults(run=users_add)
     listing = _with_database(people.add_parser("list", help="lister les personnes"))
     listing.add_argument("--json", action="store_true")
@@ -126,21 +132,39 @@ def _missing(text: str) -> int:
 def users_add(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     """Create a person and print their one-time Telegram link code."""
 
+    password = _password_from_stdin() if args.password_stdin else None
+    if password is not None:
+        try:
+            check_password(password, password, args.email)
+        except AccountError as error:
+            print(f"Mot de passe refusé : {error}.", file=sys.stderr)
+            return EXIT_PROBLEMS
+
     async def work(comptoir: Comptoir) -> int:
         person, code = await comptoir.accounts.add_person(
             args.email, args.name, args.role, args.counter
         )
+        if password is not None:
+            await comptoir.signin.set_password(person, password)
         if args.json:
             data = {"id": person.id, "email": person.email, "role": person.role}
-            _print_json({**data, "counters": list(person.counters), "telegram_code": code}, out)
+            data |= {"counters": list(person.counters), "telegram_code": code}
+            _print_json({**data, "password_set": password is not None}, out)
             return EXIT_OK
         print(f"{person.name} <{person.email}> : {ROLE_NAMES[person.role]}.", file=out)
         if person.counters:
             print("Structures : " + ", ".join(person.counters), file=out)
         print(_code_lines(code, "à écrire au bot en message privé"), file=out)
+        if password is not None:
+            print("Mot de passe du tableau de bord enregistré.", file=out)
         return EXIT_OK
 
     return _run(args, settings, work)
+
+
+def _password_from_stdin() -> str:
+    """The first line of standard input, without its line ending (never an argument)."""
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 def users_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
