@@ -26,6 +26,7 @@ from bot.services.privacy import RetentionKeeper
 from bot.services.relay import Relay
 from bot.services.reminders import Reminders
 from bot.services.signin import SignIn
+from bot.services.worklist import Worklist
 from bot.storage import open_storage
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Comptoir:
     reminders: Reminders
     cards: CardPrinter
     signin: SignIn
+    worklist: Worklist
 
     @classmethod
     def assemble(
@@ -87,6 +89,7 @@ class Comptoir:
             reminders=Reminders(leads),
             cards=cards,
             signin=SignIn(storage, clock),
+            worklist=Worklist(leads, relay, storage.lead_search, cards),
         )
         holder.append(comptoir)
         return comptoir

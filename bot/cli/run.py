@@ -113,7 +113,7 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
 
     from bot.web.keys import SETTINGS, SHUTDOWN
     from bot.web.shutdown import HARD_EXIT_SECONDS, SHUTDOWN_SECONDS, TURNS_SECONDS
-    from bot.web.startup import banner
+    from bot.web.startup import banner, first_start
 
     loop = asyncio.get_running_loop()
     shutdown = app[SHUTDOWN]
@@ -142,6 +142,8 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
             site = web.SockSite(runner, listening)
             await site.start()
             said = banner(app, listening.getsockname())
+            setup = await first_start(app, listening.getsockname())
+            said += f"\n{setup}" if setup else ""
             if app[SETTINGS].log_format == "json":  # a log collector reads only JSON lines
                 for line in said.splitlines():
                     log.info("%s", line.strip())

@@ -71,6 +71,7 @@ PLACEHOLDERS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
         "events.taken": frozenset({"name"}),
         "events.status": frozenset({"name", "status"}),
         "events.relay_out": frozenset({"name"}),
+        "events.note": frozenset({"name"}),
         "events.reassigned": frozenset({"counter"}),
     }
 )
@@ -182,6 +183,7 @@ class EventTexts(Record):
     status: Words
     relay_out: Words
     relay_in: Words
+    note: Words
     reminder: Words
     escalated: Words
     reassigned: Words

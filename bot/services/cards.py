@@ -23,7 +23,10 @@ NOTE = "note"  # a message to advisors (a reminder, a prompt, an answer)
 RELAY = "relay"  # a text between an advisor and a citizen (deleted once delivered)
 PARIS = ZoneInfo("Europe/Paris")
 # The events a card shows as its last action.
-SHOWN = ("routed", "gap", "taken", "status", "reassigned", "forgotten", "relay_out", "relay_in")
+SHOWN = (
+    *("routed", "gap", "taken", "status", "reassigned", "forgotten"),
+    *("relay_out", "relay_in", "note"),
+)
 
 
 def chat_key(chat_id: int) -> str:
@@ -69,10 +72,11 @@ class Directory:
         )
 
     def staffed(self) -> set[str]:
-        """The counters that have someone to work their leads: a linked group or advisor."""
+        """The counters that have someone to work their leads: a linked group, or an advisor
+        on Telegram or on the dashboard."""
         counters = {g.counter_id for g in self.groups if g.counter_id is not None}
         for person in self.people:
-            if person.active and person.telegram_user_id is not None and person.role == "advisor":
+            if person.works_leads:
                 counters.update(person.counters)
         return counters
 

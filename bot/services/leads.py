@@ -109,7 +109,7 @@ class LeadService:
                 prompt = note(chat_id, ask.format(first_name=person.first_name), message_id, True)
                 waiting = replace(lead, awaiting=Awaiting(person.id, action.value))
                 return Change(waiting, notices=[prompt], answer=Answer(None))
-            return self._act(lead, context, person, action, None)
+            return self.carry_out(lead, context, person, action, None)
 
         return await self.change(lead_id, apply, Answer(texts.stale, refused=True))
 
@@ -126,7 +126,7 @@ class LeadService:
             asked = lead.awaiting
             if asked is None or asked.person_id != person.id or not self.may(person, lead):
                 return Answer(texts.stale)
-            change = self._act(replace(lead, awaiting=None), context, person, action, words)
+            change = self.carry_out(replace(lead, awaiting=None), context, person, action, words)
             target = next_status(Status(lead.status), action)
             template: str = getattr(self.content().advisors.statuses, str(target))
             status = template.format(name=person.first_name, target=words)
@@ -212,10 +212,10 @@ class LeadService:
             self.courier.notify(recipient)
         return outcome.answer
 
-    def _act(
+    def carry_out(
         self, lead: Lead, context: Context, person: Person, action: Action, words: str | None
     ) -> Change:
-        """Carry out an allowed action (its reason given, when it needs one)."""
+        """Carry out an allowed action (its reason given, when it needs one): the change."""
         status = next_status(Status(lead.status), action)
         assert status is not None
         now = self.clock()

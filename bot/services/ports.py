@@ -13,7 +13,7 @@ from bot.core.filing import Filing
 
 if TYPE_CHECKING:
     from bot.services.ports_advisors import Accounts, Leads
-    from bot.services.ports_dashboard import Credentials
+    from bot.services.ports_dashboard import Credentials, LeadSearch
 
 JsonObject = dict[str, Any]  # JSON data as a JSON column keeps it
 
@@ -253,6 +253,7 @@ class Storage:
     database: Database
     keys: Keyed
     credentials: Credentials
+    lead_search: LeadSearch
 
     async def close(self) -> None:
         """Release connections."""

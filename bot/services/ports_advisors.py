@@ -32,6 +32,13 @@ class Person:
     telegram_user_id: int | None
     created_at: dt.datetime
     disabled_at: dt.datetime | None = None
+    dashboard: bool = False  # has a dashboard password (works leads from the browser)
+
+    @property
+    def works_leads(self) -> bool:
+        """An active advisor reachable for leads: on Telegram, or on the dashboard."""
+        reachable = self.telegram_user_id is not None or self.dashboard
+        return self.active and self.role == "advisor" and reachable
 
     @property
     def first_name(self) -> str:
@@ -104,6 +111,7 @@ class LeadEvent:
     actor: str  # "person:12", "citizen", "system", "cli"
     at: dt.datetime
     detail: JsonObject
+    text: str | None = None  # a note's, a message's to or from the citizen (personal: erasable)
 
 
 @dataclass(frozen=True, slots=True)

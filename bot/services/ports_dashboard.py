@@ -1,7 +1,6 @@
 """What the advisors' dashboard needs from storage: passwords, sign-in throttling, lead search.
 
-`storage.credentials` is the `Credentials`; the lead store (`storage.leads`) is also the
-`LeadSearch`.
+`storage.credentials` is the `Credentials`, `storage.lead_search` the `LeadSearch`.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.services.clock import FRANCE
 from bot.services.ports_advisors import CodeKind, LinkCode, Person
 
 # -- records ----------------------------------------------------------------------------------
@@ -42,6 +42,16 @@ class LeadQuery:
     since: dt.date | None = None  # filed on or after (Europe/Paris days)
     until: dt.date | None = None  # filed on or before
     text: str = ""  # words searched in the reference, the commune, the idea, the first name
+
+    def period(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The instants the filing dates span: from `since`'s midnight to after `until`'s day."""
+
+        def midnight(day: dt.date) -> dt.datetime:
+            return dt.datetime.combine(day, dt.time(), FRANCE).astimezone(dt.UTC)
+
+        start = None if self.since is None else midnight(self.since)
+        end = None if self.until is None else midnight(self.until + dt.timedelta(days=1))
+        return start, end
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,16 +21,28 @@ class Relay:
         self.service = service
 
     async def to_citizen(
-        self, person: Person, chat_id: int, lead_id: int, text: str, update_id: int | None
+        self,
+        person: Person,
+        chat_id: int | None,
+        lead_id: int,
+        text: str,
+        update_id: int | None = None,
+        form: str | None = None,
     ) -> Answer:
-        """Send an advisor's text to the lead's citizen, signed; open the way back."""
+        """Send an advisor's text to the lead's citizen, signed; open the way back.
+
+        `chat_id` is the advisor's Telegram chat, told it went (None: from the dashboard).
+        `update_id` or `form` name what asked for it: asked again, nothing is sent twice.
+        """
         service = self.service
         content = service.content()
         texts = content.advisors.answers
         body = text.strip()[:MAX_RELAYED]
-        events = await service.leads.events(lead_id)
-        if update_id is not None and any(e.detail.get("update") == update_id for e in events):
-            return Answer(None)  # the same update again (a redelivery): sent already
+        once: dict[str, object] = {"update": update_id} if form is None else {"form": form}
+        if update_id is not None or form is not None:
+            events = await service.leads.events(lead_id)
+            if any(once.items() <= e.detail.items() for e in events if e.kind == "relay_out"):
+                return Answer(None)  # the same update or form again: sent already
 
         async def apply(lead: Lead, context: Context) -> Change | Answer:
             if not service.may(person, lead):
@@ -50,11 +62,12 @@ class Relay:
             change = Change(replace(lead, relay_open=True))
             change.notices.append(message_notice(RELAY, lead.chat_key, Reply(text=signed)))
             sent = texts.relay_sent.format(reference=lead.reference)
-            change.notices.append(note(chat_id, sent))
-            detail: dict[str, object] = {"update": update_id}
-            change.events.append(
-                service.event(lead, "relay_out", f"person:{person.id}", person, detail)
-            )
+            if chat_id is None:
+                change.answer = Answer(sent)
+            else:
+                change.notices.append(note(chat_id, sent))
+            event = service.event(lead, "relay_out", f"person:{person.id}", person, once)
+            change.events.append(replace(event, text=body))
             return change
 
         return await service.change(lead_id, apply)
@@ -80,7 +93,8 @@ class Relay:
             texts = service.content().advisors.answers
             words = texts.citizen_wrote.format(reference=lead.reference, text=text[:MAX_RELAYED])
             detail: dict[str, object] = {} if row is None else {"row": row}
-            change = Change(lead, [service.event(lead, "relay_in", "citizen", None, detail)])
+            event = service.event(lead, "relay_in", "citizen", None, detail)
+            change = Change(lead, [replace(event, text=text[:MAX_RELAYED])])
             for chat in context.linked.audience(lead.counter_id):
                 reply = Reply(text=words, quote=_quote(cards.get(chat)))
                 change.notices.append(message_notice(RELAY, chat_key(chat), reply))

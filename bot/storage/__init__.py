@@ -18,6 +18,7 @@ from bot.storage.conversations import SqlConversations
 from bot.storage.credentials import SqlCredentials
 from bot.storage.errors import MissingSecret
 from bot.storage.inbox import SqlInbox
+from bot.storage.lead_search import SqlLeadSearch
 from bot.storage.leads import SqlLeads
 from bot.storage.migrate import upgrade_connection, upgrade_engine
 from bot.storage.outbox import SqlOutbox
@@ -53,6 +54,7 @@ async def open_storage(
         database=database,
         keys=pseudonyms,
         credentials=SqlCredentials(database),
+        lead_search=SqlLeadSearch(database),
     )
 
 

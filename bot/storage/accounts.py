@@ -33,6 +33,7 @@ _PERSON_COLUMNS = (
     PersonRow.telegram_user_id,
     PersonRow.created_at,
     PersonRow.disabled_at,
+    PersonRow.password_hash.is_not(None).label("dashboard"),
 )
 _PEOPLE = select(*_PERSON_COLUMNS)
 _PERSON_BY = {
@@ -326,6 +327,7 @@ def _person(row: Any, counters: Sequence[str]) -> Person:
         telegram_user_id=row.telegram_user_id,
         created_at=row.created_at,
         disabled_at=row.disabled_at,
+        dashboard=bool(row.dashboard),
     )
 
 

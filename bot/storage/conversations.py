@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
+    Update,
     bindparam,
     delete,
     func,
     insert,
+    or_,
     select,
     text,
     union,
@@ -42,6 +45,7 @@ from bot.storage.tables import (
     ConversationRow,
     EventRow,
     GroupRow,
+    LeadEventRow,
     OutboxRow,
     PersonCounterRow,
     PersonRow,
@@ -92,14 +96,14 @@ _LOCK_CONVERSATION = (
     .with_for_update()
 )
 # The counters with someone to work their leads, as `Directory.staffed` says: a linked group,
-# or an active advisor with a linked Telegram account.
+# or an active advisor with a linked Telegram account or a dashboard password.
 _STAFFED: CompoundSelect[tuple[str]] = union(
     select(GroupRow.counter_id).where(GroupRow.counter_id.is_not(None)),
     select(PersonCounterRow.counter_id)
     .join(PersonRow, PersonRow.id == PersonCounterRow.person_id)
     .where(
         PersonRow.disabled_at.is_(None),
-        PersonRow.telegram_user_id.is_not(None),
+        or_(PersonRow.telegram_user_id.is_not(None), PersonRow.password_hash.is_not(None)),
         PersonRow.role == "advisor",
     ),
 )
@@ -236,7 +240,7 @@ class SqlChatSession:
                 created_at=at,
                 status=FILED,
                 status_at=at,
-                **filing_columns(filing),
+                **filing_columns(filed, filing),
             )
         )
         created = at.astimezone(dt.UTC)
@@ -271,6 +275,7 @@ class SqlChatSession:
         self._undelivered = 0
         if not leads:
             return Forgotten(())
+        await run(timeline_texts_cleared(PreApplicationRow.chat_key == key))
         anonymised = await run(
             update(PreApplicationRow)
             .where(PreApplicationRow.chat_key == key)
@@ -294,6 +299,12 @@ class SqlChatSession:
         return number
 
 
+def timeline_texts_cleared(*which: ColumnElement[bool]) -> Update:
+    """Clear the notes' and messages' texts in the timelines of the leads anonymised."""
+    leads = select(PreApplicationRow.id).where(*which)
+    return update(LeadEventRow).where(LeadEventRow.lead_id.in_(leads)).values(text=None)
+
+
 # What an anonymised pre-application keeps: where, who, what stage, themes and needs — no person;
 # with no chat left, nothing is relayed to it and no advisor's reason is awaited for it.
 ANONYMOUS: dict[str, Any] = {
@@ -301,6 +312,7 @@ ANONYMOUS: dict[str, Any] = {
     "contact": {},
     "idea": None,
     "assessment": None,
+    "search_private": None,
     "relay_open": False,
     "awaiting_person_id": None,
     "awaiting_action": None,

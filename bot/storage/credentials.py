@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
@@ -148,7 +149,7 @@ class SqlCredentials:
             if person is None or not person.active:
                 return None
             await _set_password(connection, person.id, password_hash, at)
-            return person
+            return dataclasses.replace(person, dashboard=True)
 
     async def staff_exists(self) -> bool:
         """Whether an active staff member exists."""

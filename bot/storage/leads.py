@@ -152,6 +152,7 @@ class SqlLeadWork:
                     "actor": e.actor,
                     "at": e.at,
                     "detail": e.detail,
+                    "text": e.text,
                 }
                 for e in events
             ],
@@ -267,7 +268,7 @@ class SqlLeads:
 
         def read(connection: Connection) -> list[LeadEvent]:
             return [
-                LeadEvent(row.lead_id, row.kind, row.actor, row.at, row.detail)
+                LeadEvent(row.lead_id, row.kind, row.actor, row.at, row.detail, row.text)
                 for row in connection.execute(query).all()
             ]
 

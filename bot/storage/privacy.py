@@ -9,7 +9,11 @@ from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
 
 from bot.services.ports import PersonalData, Purged, Retention, StoredConversation
 from bot.storage.connection import SqlDatabase
-from bot.storage.conversations import ANONYMOUS, PRE_APPLICATION_COLUMNS
+from bot.storage.conversations import (
+    ANONYMOUS,
+    PRE_APPLICATION_COLUMNS,
+    timeline_texts_cleared,
+)
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import SPENT_CODES_KEPT, WRONG_CODES_KEPT, aware
 from bot.storage.pseudonyms import Pseudonyms
@@ -129,6 +133,7 @@ class SqlPrivacy:
                 notices += _count(
                     await run(delete(OutboxRow).where(OutboxRow.recipient.in_(chunk)))
                 )
+                await run(timeline_texts_cleared(PreApplicationRow.chat_key.in_(chunk)))
                 leads += _count(
                     await run(
                         update(PreApplicationRow)
@@ -142,15 +147,15 @@ class SqlPrivacy:
                 .where(ConversationRow.chat_key == PreApplicationRow.chat_key)
                 .exists()
             )
+            old = (
+                PreApplicationRow.chat_key.is_not(None),
+                PreApplicationRow.created_at < now - retention.pre_applications,
+                orphan,
+            )
+            await run(timeline_texts_cleared(*old))
             leads += _count(
                 await run(
-                    update(PreApplicationRow)
-                    .where(
-                        PreApplicationRow.chat_key.is_not(None),
-                        PreApplicationRow.created_at < now - retention.pre_applications,
-                        orphan,
-                    )
-                    .values(ANONYMOUS | {"anonymised_at": now})
+                    update(PreApplicationRow).where(*old).values(ANONYMOUS | {"anonymised_at": now})
                 )
             )
             updates += _count(

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile
 from bot.core.matching.snapshot import CommuneView
+from bot.core.search import folded, theme_key
 from bot.services.ports import Conversation, JsonObject, PreApplication
 from bot.services.ports_advisors import Awaiting, Lead
 
@@ -28,9 +29,15 @@ def conversation(chat_key: str, row: Any) -> Conversation:
     )
 
 
-def filing_columns(filing: Filing) -> dict[str, Any]:
-    """The columns of `pre_applications` that hold a filing."""
+def filing_columns(reference: str, filing: Filing) -> dict[str, Any]:
+    """The columns of `pre_applications` that hold a filing, and what a lead list searches."""
+    commune = filing.snapshot.commune
     return {
+        "department": commune.department or None,
+        "commune_name": commune.name,
+        "themes_key": theme_key(filing.profile.themes),
+        "search_public": folded(reference, commune.name),
+        "search_private": folded(filing.idea, filing.contact.first_name) or None,
         "idempotency_key": filing.idempotency_key,
         "profile": filing.profile.model_dump(mode="json"),
         "idea": filing.idea,

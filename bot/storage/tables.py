@@ -134,6 +134,7 @@ class PreApplicationRow(Base):
         Index(None, "assigned_counter_id", "status"),
         Index(None, "status"),
         Index(None, "awaiting_person_id"),
+        Index(None, "department"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,6 +168,12 @@ class PreApplicationRow(Base):
     excluded: Mapped[list[str]] = mapped_column(Json, default=list, server_default=text("'[]'"))
     awaiting_person_id: Mapped[int | None] = mapped_column(BigInteger)
     awaiting_action: Mapped[str | None]
+    # What the dashboard's list filters and searches on, written at filing (see 0007).
+    department: Mapped[str | None]
+    commune_name: Mapped[str | None]
+    themes_key: Mapped[str | None]
+    search_public: Mapped[str | None] = mapped_column(Text)  # reference and commune, folded
+    search_private: Mapped[str | None] = mapped_column(Text)  # idea and first name, folded
 
 
 class EventRow(Base):
@@ -292,6 +299,7 @@ class LeadEventRow(Base):
     actor: Mapped[str]
     at: Mapped[dt.datetime]
     detail: Mapped[dict[str, Any]] = mapped_column(Json)
+    text: Mapped[str | None] = mapped_column(Text)  # a note's, a relayed message's
 
 
 class LeadCardRow(Base):

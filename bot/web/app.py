@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.bootstrap import Comptoir
 from bot.config import Settings
 from bot.web.chat import add_chat
+from bot.web.dashboard import add_dashboard
 from bot.web.health import healthz, readyz
 from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN
 from bot.web.metrics import METRICS, Metrics, metrics
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.append(comptoir_context)
     app.cleanup_ctx.append(telegram_context)
     add_chat(app)  # after the services: its channel joins their courier
+    add_dashboard(app)
     return app
 
 

@@ -114,7 +114,8 @@ def _scheme(request: web.Request, settings: Settings) -> str:
     return request.scheme
 
 
-def _address(request: web.Request, settings: Settings) -> str:
+def client_address(request: web.Request, settings: Settings) -> str:
+    """The client's address: the request's peer, or the trusted proxy's X-Forwarded-For."""
     if settings.trust_proxy:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
         if forwarded and forwarded[-1]:
@@ -221,7 +222,7 @@ class Connection:
         now = self.clock()
         self.pace = [
             Bucket(settings.web_rate_per_connection, settings.web_burst_per_connection, at=now),
-            self.room.addresses.of(_address(request, settings), now),
+            self.room.addresses.of(client_address(request, settings), now),
         ]
         self.chat: ChatRef | None = None
         # Each turn with the client's id of its frame (a turn that fails is refused by it).

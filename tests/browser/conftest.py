@@ -17,6 +17,7 @@ from playwright.async_api import Browser, BrowserContext, async_playwright
 from pytest_asyncio import is_async_test
 
 from tests.browser.chat import Chat, OpenChat
+from tests.browser.desk import Desk, OpenDesk
 from tests.browser.journeys import ASKS_CONSENT
 from tests.browser.server import FAST_PACE, WebServer, serving
 from tests.browser.watch import Watch
@@ -97,3 +98,26 @@ async def open_chat(browser: Browser, server: WebServer) -> AsyncIterator[OpenCh
 async def chat(open_chat: OpenChat) -> Chat:
     """A new citizen in the chat at desktop size, the welcome shown."""
     return await open_chat()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def open_desk(browser: Browser, server: WebServer) -> AsyncIterator[OpenDesk]:
+    """Open the dashboard in new browser contexts; each is checked at the end as chats are."""
+    opened: list[tuple[BrowserContext, Watch]] = []
+
+    async def open_one(*, width: int = 1280, height: int = 800) -> Desk:
+        context = await browser.new_context(
+            locale="fr-FR", viewport={"width": width, "height": height}
+        )
+        watch = Watch(server, chat=False)
+        await watch.attach(context)
+        opened.append((context, watch))
+        page = await context.new_page()
+        watch.attach_page(page)
+        return Desk(page, server.url)
+
+    yield open_one
+    for context, _ in opened:
+        await context.close()
+    for _, watch in opened:
+        watch.check()

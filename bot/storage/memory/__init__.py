@@ -6,6 +6,7 @@ from bot.storage.memory.accounts import MemoryAccounts
 from bot.storage.memory.conversations import MemoryConversations
 from bot.storage.memory.credentials import MemoryCredentials
 from bot.storage.memory.inbox import MemoryInbox
+from bot.storage.memory.lead_search import MemoryLeadSearch
 from bot.storage.memory.leads import MemoryLeads
 from bot.storage.memory.outbox import MemoryOutbox
 from bot.storage.memory.privacy import MemoryPrivacy
@@ -26,6 +27,7 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         database=database,
         keys=database.pseudonyms,
         credentials=MemoryCredentials(database),
+        lead_search=MemoryLeadSearch(database),
     )
 
 

@@ -133,7 +133,7 @@ class MemoryChatSession:
         db = self._db
         counters = {g.counter_id for g in db.groups.values() if g.counter_id is not None}
         for person in db.people.values():
-            if person.active and person.telegram_user_id is not None and person.role == "advisor":
+            if person.works_leads:
                 counters.update(person.counters)
         return frozenset(counters)
 
@@ -167,7 +167,7 @@ class MemoryChatSession:
         self._notices = [n for n in self._notices if n.notice.recipient != self._chat_key]
         for stored in self._filed:
             if stored.chat_key == self._chat_key:
-                anonymise(stored, when)
+                anonymise(self._db, stored, when)
         return Forgotten(tuple((s.record.reference, s.record.filing.counter_id) for s in found))
 
     def _current(self) -> StoredConversation | None:
@@ -216,14 +216,19 @@ def erase(db: MemoryDatabase, chat_key: str, at: dt.datetime, leads: bool = True
     db.outbox = {i: n for i, n in db.outbox.items() if n.notice.recipient != chat_key}
     for stored in db.leads if leads else ():
         if stored.chat_key == chat_key:
-            anonymise(stored, at)
+            anonymise(db, stored, at)
 
 
-def anonymise(stored: StoredLead, at: dt.datetime) -> None:
+def anonymise(db: MemoryDatabase, stored: StoredLead, at: dt.datetime) -> None:
     """Keep where, who, what stage, themes and needs of a lead; drop the person.
 
-    With no chat left, nothing is relayed to it and no advisor's reason is awaited for it.
+    With no chat left, nothing is relayed to it and no advisor's reason is awaited for it; the
+    notes and messages of its timeline lose their texts.
     """
+    lead_id = stored.lead.id
+    db.lead_events = [
+        dataclasses.replace(e, text=None) if e.lead_id == lead_id else e for e in db.lead_events
+    ]
     filing = stored.lead.filing.model_copy(
         update={"idea": None, "assessment": (), "contact": type(stored.lead.filing.contact)()}
     )

@@ -78,7 +78,7 @@ class MemoryCredentials:
             person = dataclasses.replace(person, role="staff", name=name, disabled_at=None)
         self._db.people[person.id] = person
         self._set(person.id, password_hash, when)
-        return person
+        return self._db.people[person.id]
 
     async def accept_invitation(
         self, code_hash: str, password_hash: str, at: dt.datetime
@@ -94,7 +94,7 @@ class MemoryCredentials:
         if person is None or not person.active:
             return None
         self._set(person.id, password_hash, when)
-        return person
+        return self._db.people[person.id]
 
     async def staff_exists(self) -> bool:
         """Whether an active staff member exists."""
@@ -115,4 +115,6 @@ class MemoryCredentials:
         generation = self._db.credentials.get(person_id, Credential(person_id, None, 0, None))
         new = Credential(person_id, password_hash, generation.generation + 1, at)
         self._db.credentials[person_id] = new
+        person = self._db.people[person_id]
+        self._db.people[person_id] = dataclasses.replace(person, dashboard=True)
         return new.generation

@@ -68,7 +68,7 @@ class MemoryPrivacy:
             orphan = stored.chat_key not in db.conversations
             too_old = stored.record.created_at < when - retention.pre_applications
             if stored.chat_key in old or (orphan and too_old):
-                anonymise(stored, when)
+                anonymise(db, stored, when)
                 leads += 1
         before = len(db.inbox)
         db.inbox = {k: v for k, v in db.inbox.items() if v[1] >= when - retention.inbox}
