@@ -364,7 +364,10 @@ def test_leads_assign_moves_the_lead_and_records_why(cli: Cli, reference: str) -
     assert cli.out.startswith(
         f"La demande {reference} est adressée à {DEPARTMENT_NAME} : mieux placé ici"
     )
-    assert "aucun conseiller lié à Telegram" in cli.out  # nobody there yet: staff are told
+    # nobody there yet: staff are told
+    assert (
+        "aucun conseiller sur Telegram ni sur le tableau de bord" in cli.out
+    )  # nobody there yet: staff are told
     shown = cli.json("leads", "show", reference)
     assert (shown["counter_id"], shown["reason"]) == (DEPARTMENT_62, "mieux placé ici")
     assert shown["status"] == "nouveau"

@@ -7,6 +7,7 @@ script error, no dialog and no request to another host than the server may have 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.browser.watch import Watch
 
 CHROMIUM = Path("/usr/bin/chromium")
 HERE = Path(__file__).resolve().parent
+REFUSED_PAGE = re.compile(r"Failed to load resource: .* status of (400|401|403|404|410) ")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -109,7 +111,9 @@ async def open_desk(browser: Browser, server: WebServer) -> AsyncIterator[OpenDe
         context = await browser.new_context(
             locale="fr-FR", viewport={"width": width, "height": height}
         )
-        watch = Watch(server, chat=False)
+        # A refused form (400, 401) or a gone link (404, 410) answers with its status: the
+        # browser notes it in the console, the page itself has no script to fail.
+        watch = Watch(server, chat=False, expected=[REFUSED_PAGE])
         await watch.attach(context)
         opened.append((context, watch))
         page = await context.new_page()

@@ -74,10 +74,10 @@ class Desk:
         assert found, notice
         return found.group(0)
 
-    async def accept(self, link: str) -> None:
+    async def accept(self, link: str, password: str = PASSWORD) -> None:
         """Use an invitation: choose the password."""
         await self.page.goto(link)
-        await self.choose_password()
+        await self.choose_password(password)
         await self.page.get_by_role("button", name="Enregistrer le mot de passe").click()
 
     async def find(self, text: str) -> None:

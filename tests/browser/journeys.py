@@ -69,3 +69,17 @@ async def file(chat: Chat) -> str:
     shown = await reference.inner_text()
     assert REFERENCE.fullmatch(shown), shown
     return shown
+
+
+async def file_a_lead(chat: Chat, idea: str = IDEA, name: str = "Sam") -> str:
+    """The whole journey in Arras to a filed pre-application, with a call-back: its reference."""
+    await to_the_commune(chat, idea)
+    await chat.send("Arras", expect=ASKS_CARRIER)
+    await chat.press("Une association", expect=ASKS_STAGE)
+    await chat.press("Ça prend forme", expect=ASKS_NEEDS)
+    await from_the_needs_to_the_results(chat)
+    await to_the_recap(chat, name=name)
+    filed = await chat.press("Confirmer", expect=FILED)
+    found = REFERENCE.search(filed)
+    assert found, filed
+    return found.group(0)
