@@ -433,3 +433,30 @@ def test_users_add_refuses_a_weak_password_before_creating_anyone(
     assert code != 0
     assert "au moins 12 caractères" in cli.err
     assert cli.json("users", "list") == []
+
+
+def test_users_add_invite_and_users_invite_give_one_time_dashboard_links(
+    cli: Cli, content: Content, database: str
+) -> None:
+    assert cli(
+        "users", "add", "--email", "camille@example.org", "--name", "Camille Martin",
+        "--role", "advisor", "--counter", ARRAS_COUNTER, "--invite",
+    ) == 0  # fmt: skip
+    assert "Lien du tableau de bord, à transmettre à la personne" in cli.out
+    first = re.search(r"http://\S+/conseillers/invitation/([\w-]+)", cli.out)
+    assert first is not None
+    again = cli.json("users", "invite", "camille@example.org")
+    second = again["invitation_url"].rsplit("/", 1)[-1]
+    assert second != first.group(1)
+
+    async def use(comptoir: Comptoir) -> tuple[object, object]:
+        person = await comptoir.signin.invited(second)
+        signed = await comptoir.signin.accept_invitation(
+            second, "une phrase solide", "une phrase solide"
+        )
+        return person, signed.person.email
+
+    person, email = on_database(content, database, use)
+    assert person is not None and email == "camille@example.org"
+    assert cli("users", "invite", "nobody@example.org") != 0
+    assert "Aucune personne" in cli.err

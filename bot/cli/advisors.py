@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TextIO, TypeAlias
 
 from bot.bootstrap import Comptoir, load_content, open_stores
+from bot.cli.invitations import invitation_lines, invitation_url
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS, UsageError
 from bot.config import Settings
 from bot.core.leads import Status
@@ -40,7 +41,18 @@ def register(commands: Parsers) -> None:
         action="store_true",
         help="mot de passe du tableau de bord, lu sur l'entrée standard (scripts, tests)",
     )
+    add.add_argument(
+        "--invite",
+        action="store_true",
+        help="donner le lien qui permet de choisir le mot de passe du tableau de bord",
+    )
     add.set_defaults(run=users_add)
+    invite = _with_database(
+        people.add_parser("invite", help="nouveau lien de mot de passe du tableau de bord")
+    )
+    invite.add_argument("email")
+    invite.add_argument("--json", action="store_true")
+    invite.set_defaults(run=users_invite)
     listing = _with_database(people.add_parser("list", help="lister les personnes"))
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=users_list)
@@ -146,10 +158,12 @@ def users_add(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         )
         if password is not None:
             await comptoir.signin.set_password(person, password)
+        url = await invitation_url(comptoir, settings, person) if args.invite else None
         if args.json:
             data = {"id": person.id, "email": person.email, "role": person.role}
             data |= {"counters": list(person.counters), "telegram_code": code}
-            _print_json({**data, "password_set": password is not None}, out)
+            data |= {"password_set": password is not None, "invitation_url": url}
+            _print_json(data, out)
             return EXIT_OK
         print(f"{person.name} <{person.email}> : {ROLE_NAMES[person.role]}.", file=out)
         if person.counters:
@@ -157,6 +171,8 @@ def users_add(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         print(_code_lines(code, "à écrire au bot en message privé"), file=out)
         if password is not None:
             print("Mot de passe du tableau de bord enregistré.", file=out)
+        if url is not None:
+            print(invitation_lines(url), file=out)
         return EXIT_OK
 
     return _run(args, settings, work)
@@ -182,6 +198,23 @@ def users_list(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
             state = "désactivé(e)" if not p.active else linked
             counters = ", ".join(p.counters) or "—"
             print(f"{p.email}\t{p.name}\t{ROLE_NAMES[p.role]}\t{counters}\t{state}", file=out)
+        return EXIT_OK
+
+    return _run(args, settings, work)
+
+
+def users_invite(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """A new dashboard link for someone (a first password, or a forgotten one)."""
+
+    async def work(comptoir: Comptoir) -> int:
+        person = await comptoir.storage.accounts.person_by_email(args.email)
+        if person is None:
+            return _missing(f"Aucune personne n'a l'e-mail « {args.email} ».")
+        url = await invitation_url(comptoir, settings, person)
+        if args.json:
+            _print_json({"email": person.email, "invitation_url": url}, out)
+        else:
+            print(invitation_lines(url), file=out)
         return EXIT_OK
 
     return _run(args, settings, work)
