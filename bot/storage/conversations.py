@@ -40,12 +40,13 @@ from bot.storage.guard import holding_chat
 from bot.storage.keys import aware, check_same_chat, reference, reference_year
 from bot.storage.outbox import write_notices
 from bot.storage.pseudonyms import Pseudonyms
-from bot.storage.records import conversation, filing_columns, pre_application
+from bot.storage.records import conversation, filing_columns, line_columns, pre_application
 from bot.storage.tables import (
     ConversationRow,
     EventRow,
     GroupRow,
     LeadEventRow,
+    LeadLineRow,
     OutboxRow,
     PersonCounterRow,
     PersonRow,
@@ -233,15 +234,21 @@ class SqlChatSession:
             return pre_application(existing)
         year = reference_year(at)
         filed = reference(year, await self._next_number(year))
-        await self._connection.execute(
-            insert(PreApplicationRow).values(
+        lead_id = await self._connection.scalar(
+            insert(PreApplicationRow)
+            .values(
                 reference=filed,
                 chat_key=self._chat_key,
                 created_at=at,
                 status=FILED,
                 status_at=at,
-                **filing_columns(filed, filing),
+                **filing_columns(filing),
             )
+            .returning(PreApplicationRow.id)
+        )
+        assert isinstance(lead_id, int)
+        await self._connection.execute(
+            insert(LeadLineRow).values(line_columns(lead_id, filed, filing, FILED, at))
         )
         created = at.astimezone(dt.UTC)
         return PreApplication(filed, self._chat_key, filing, FILED, created, filing.counter_id)
@@ -275,7 +282,8 @@ class SqlChatSession:
         self._undelivered = 0
         if not leads:
             return Forgotten(())
-        await run(timeline_texts_cleared(PreApplicationRow.chat_key == key))
+        for statement in anonymised_elsewhere(PreApplicationRow.chat_key == key):
+            await run(statement)
         anonymised = await run(
             update(PreApplicationRow)
             .where(PreApplicationRow.chat_key == key)
@@ -299,10 +307,16 @@ class SqlChatSession:
         return number
 
 
-def timeline_texts_cleared(*which: ColumnElement[bool]) -> Update:
-    """Clear the notes' and messages' texts in the timelines of the leads anonymised."""
+def anonymised_elsewhere(*which: ColumnElement[bool]) -> tuple[Update, ...]:
+    """What anonymising these leads clears beside their row: the texts of the notes and
+    messages of their timeline, and the idea and first name of their list line."""
     leads = select(PreApplicationRow.id).where(*which)
-    return update(LeadEventRow).where(LeadEventRow.lead_id.in_(leads)).values(text=None)
+    return (
+        update(LeadEventRow).where(LeadEventRow.lead_id.in_(leads)).values(text=None),
+        update(LeadLineRow)
+        .where(LeadLineRow.lead_id.in_(leads))
+        .values(idea=None, first_name=None, search=LeadLineRow.search_public),
+    )
 
 
 # What an anonymised pre-application keeps: where, who, what stage, themes and needs — no person;
@@ -312,7 +326,6 @@ ANONYMOUS: dict[str, Any] = {
     "contact": {},
     "idea": None,
     "assessment": None,
-    "search_private": None,
     "relay_open": False,
     "awaiting_person_id": None,
     "awaiting_action": None,

@@ -1,31 +1,17 @@
-"""Leads as the dashboard lists and exports them, in SQL: filters on indexed, folded columns."""
+"""Leads as the dashboard lists and exports them, in SQL: filters on the narrow `lead_lines`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, false, func, select
 
 from bot.core.search import terms
 from bot.services.ports_dashboard import LeadLine, LeadPage, LeadQuery
 from bot.storage.connection import SqlDatabase
-from bot.storage.tables import PreApplicationRow as Row
+from bot.storage.tables import LeadLineRow as Row
 
-_LINE = select(
-    Row.id,
-    Row.reference,
-    Row.created_at,
-    Row.status,
-    Row.status_at,
-    Row.assigned_counter_id,
-    Row.commune_name,
-    Row.department,
-    Row.profile,
-    Row.idea,
-    Row.contact,
-    Row.taken_by,
-    Row.version,
-)
+_LINES = select(*Row.__table__.columns)  # plain rows: no ORM object per line
 
 
 def conditions(query: LeadQuery) -> list[ColumnElement[bool]]:
@@ -33,13 +19,13 @@ def conditions(query: LeadQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if query.scope is not None:
         scope = list(query.scope)
-        where.append(Row.assigned_counter_id.in_(scope) if scope else false())
+        where.append(Row.counter_id.in_(scope) if scope else false())
     if query.statuses:
         where.append(Row.status.in_(list(query.statuses)))
     if query.counter == "":
-        where.append(Row.assigned_counter_id.is_(None))
+        where.append(Row.counter_id.is_(None))
     elif query.counter is not None:
-        where.append(Row.assigned_counter_id == query.counter)
+        where.append(Row.counter_id == query.counter)
     if query.department:
         where.append(Row.department == query.department)
     if query.theme:
@@ -50,39 +36,26 @@ def conditions(query: LeadQuery) -> list[ColumnElement[bool]]:
     if end is not None:
         where.append(Row.created_at < end)
     for term in terms(query.text):
-        where.append(
-            or_(
-                Row.search_public.contains(term, autoescape=True),
-                Row.search_private.contains(term, autoescape=True),
-            )
-        )
+        where.append(Row.search.contains(term, autoescape=True))
     return where
 
 
 def line(row: Any) -> LeadLine:
-    """A list's line from a row: the profile's plain values, no validation on the way."""
-    profile = row.profile or {}
-    contact = row.contact or {}
-    amount = profile.get("amount")
+    """A list's line from its row (unpacked in the table's column order: thousands per export)."""
+    (
+        lead_id, reference, created_at, status, status_at, counter_id, taken_by, version,
+        commune, department, carrier, stage, themes, needs, amount, idea, first_name, *_,
+    ) = row  # fmt: skip
     return LeadLine(
-        id=row.id,
-        reference=row.reference,
-        created_at=row.created_at,
-        status=row.status,
-        status_at=row.status_at,
-        counter_id=row.assigned_counter_id,
-        commune=row.commune_name or str(profile.get("commune", "")),
-        department=row.department or "",
-        carrier=str(profile.get("carrier", "")),
-        stage=str(profile.get("stage", "")),
-        themes=tuple(str(t) for t in profile.get("themes") or ()),
-        needs=tuple(str(n) for n in profile.get("needs") or ()),
-        amount=amount if isinstance(amount, int) else None,
-        idea=row.idea,
-        first_name=contact.get("first_name"),
-        taken_by=row.taken_by,
-        version=row.version,
-    )
+        lead_id, reference, created_at, status, status_at, counter_id, commune,
+        department or "", carrier, stage, _keyed(themes), _keyed(needs), amount, idea,
+        first_name, taken_by, version,
+    )  # fmt: skip
+
+
+def _keyed(key: str) -> tuple[str, ...]:
+    """« |a|b| » → (a, b)."""
+    return tuple(key.strip("|").split("|")) if key != "|" else ()
 
 
 class SqlLeadSearch:
@@ -96,9 +69,9 @@ class SqlLeadSearch:
         where = conditions(query)
         count = select(func.count()).select_from(Row).where(*where)
         number = max(1, page)
-        rows: Select[Any] = (
-            _LINE.where(*where)
-            .order_by(Row.id.desc())
+        rows = (
+            _LINES.where(*where)
+            .order_by(Row.lead_id.desc())
             .limit(per_page)
             .offset((number - 1) * per_page)
         )
@@ -114,8 +87,8 @@ class SqlLeadSearch:
         """Matching leads with an id below `after_id` (None: from the newest), newest first."""
         where = conditions(query)
         if after_id is not None:
-            where.append(Row.id < after_id)
-        rows = _LINE.where(*where).order_by(Row.id.desc()).limit(limit)
+            where.append(Row.lead_id < after_id)
+        rows = _LINES.where(*where).order_by(Row.lead_id.desc()).limit(limit)
 
         def read(connection: Connection) -> list[LeadLine]:
             return [line(row) for row in connection.execute(rows).all()]

@@ -30,8 +30,8 @@ from bot.storage.errors import stale_lead
 from bot.storage.guard import holding_chat, refuse_nesting
 from bot.storage.keys import aware
 from bot.storage.outbox import write_notices
-from bot.storage.records import lead, lead_columns
-from bot.storage.tables import LeadCardRow, LeadEventRow, PreApplicationRow
+from bot.storage.records import lead, lead_columns, lead_line_changes
+from bot.storage.tables import LeadCardRow, LeadEventRow, LeadLineRow, PreApplicationRow
 
 LEAD_COLUMNS = (
     PreApplicationRow.id,
@@ -93,6 +93,7 @@ _SAVE = update(PreApplicationRow).where(
     PreApplicationRow.id == bindparam("b_id"),
     PreApplicationRow.version == bindparam("b_expected"),
 )
+_SAVE_LINE = update(LeadLineRow).where(LeadLineRow.lead_id == bindparam("b_id"))
 _INSERT_EVENTS = insert(LeadEventRow)
 _CARDS = (
     select(LeadCardRow.lead_id, LeadCardRow.chat_id, LeadCardRow.message_id, LeadCardRow.version)
@@ -134,6 +135,7 @@ class SqlLeadWork:
         if result.rowcount != 1:
             stored = await self._connection.scalar(_VERSION, {"b_id": lead.id})
             raise stale_lead(lead.id, int(stored or 0), lead.version)
+        await self._connection.execute(_SAVE_LINE, {**lead_line_changes(lead), "b_id": lead.id})
 
     async def log(self, events: Sequence[LeadEvent]) -> None:
         """Add events to the leads' timelines."""

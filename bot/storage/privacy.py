@@ -12,7 +12,7 @@ from bot.storage.connection import SqlDatabase
 from bot.storage.conversations import (
     ANONYMOUS,
     PRE_APPLICATION_COLUMNS,
-    timeline_texts_cleared,
+    anonymised_elsewhere,
 )
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import SPENT_CODES_KEPT, WRONG_CODES_KEPT, aware
@@ -40,6 +40,8 @@ PERSONAL_TABLES = (
     "processed_updates",
     "events",
     "inbox",
+    "lead_events",
+    "lead_lines",
 )
 
 
@@ -133,7 +135,8 @@ class SqlPrivacy:
                 notices += _count(
                     await run(delete(OutboxRow).where(OutboxRow.recipient.in_(chunk)))
                 )
-                await run(timeline_texts_cleared(PreApplicationRow.chat_key.in_(chunk)))
+                for statement in anonymised_elsewhere(PreApplicationRow.chat_key.in_(chunk)):
+                    await run(statement)
                 leads += _count(
                     await run(
                         update(PreApplicationRow)
@@ -152,7 +155,8 @@ class SqlPrivacy:
                 PreApplicationRow.created_at < now - retention.pre_applications,
                 orphan,
             )
-            await run(timeline_texts_cleared(*old))
+            for statement in anonymised_elsewhere(*old):
+                await run(statement)
             leads += _count(
                 await run(
                     update(PreApplicationRow).where(*old).values(ANONYMOUS | {"anonymised_at": now})

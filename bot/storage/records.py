@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import ValidationError
@@ -29,15 +30,9 @@ def conversation(chat_key: str, row: Any) -> Conversation:
     )
 
 
-def filing_columns(reference: str, filing: Filing) -> dict[str, Any]:
-    """The columns of `pre_applications` that hold a filing, and what a lead list searches."""
-    commune = filing.snapshot.commune
+def filing_columns(filing: Filing) -> dict[str, Any]:
+    """The columns of `pre_applications` that hold a filing."""
     return {
-        "department": commune.department or None,
-        "commune_name": commune.name,
-        "themes_key": theme_key(filing.profile.themes),
-        "search_public": folded(reference, commune.name),
-        "search_private": folded(filing.idea, filing.contact.first_name) or None,
         "idempotency_key": filing.idempotency_key,
         "profile": filing.profile.model_dump(mode="json"),
         "idea": filing.idea,
@@ -48,6 +43,46 @@ def filing_columns(reference: str, filing: Filing) -> dict[str, Any]:
         "consent_version": filing.consent_version,
         "counter_id": filing.counter_id,
         "campaign": filing.campaign,
+    }
+
+
+def line_columns(
+    lead_id: int, reference: str, filing: Filing, status: str, at: dt.datetime
+) -> dict[str, Any]:
+    """The `lead_lines` row of a lead just filed (see `LeadLineRow`)."""
+    commune = filing.snapshot.commune
+    profile = filing.profile
+    return {
+        "lead_id": lead_id,
+        "reference": reference,
+        "created_at": at,
+        "status": status,
+        "status_at": at,
+        "counter_id": None,
+        "taken_by": None,
+        "version": 1,
+        "commune_name": commune.name,
+        "department": commune.department or None,
+        "carrier": str(profile.carrier),
+        "stage": str(profile.stage),
+        "themes_key": theme_key(profile.themes),
+        "needs_key": theme_key(str(n) for n in profile.needs),
+        "amount": profile.amount,
+        "idea": filing.idea,
+        "first_name": filing.contact.first_name,
+        "search_public": folded(reference, commune.name),
+        "search": folded(reference, commune.name, filing.idea, filing.contact.first_name),
+    }
+
+
+def lead_line_changes(lead: Lead) -> dict[str, Any]:
+    """The `lead_lines` columns a lead's work changes."""
+    return {
+        "status": lead.status,
+        "status_at": lead.status_at,
+        "counter_id": lead.counter_id,
+        "taken_by": lead.taken_by,
+        "version": lead.version,
     }
 
 

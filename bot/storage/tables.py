@@ -134,7 +134,6 @@ class PreApplicationRow(Base):
         Index(None, "assigned_counter_id", "status"),
         Index(None, "status"),
         Index(None, "awaiting_person_id"),
-        Index(None, "department"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,12 +167,37 @@ class PreApplicationRow(Base):
     excluded: Mapped[list[str]] = mapped_column(Json, default=list, server_default=text("'[]'"))
     awaiting_person_id: Mapped[int | None] = mapped_column(BigInteger)
     awaiting_action: Mapped[str | None]
-    # What the dashboard's list filters and searches on, written at filing (see 0007).
+
+
+class LeadLineRow(Base):
+    """A lead as the dashboard lists, filters and searches it: a narrow copy of what the list
+    shows, written with the lead (filed, saved, anonymised), so that a list or an export never
+    reads the wide rows of `pre_applications` (their match snapshot runs to kilobytes)."""
+
+    __tablename__ = "lead_lines"
+    __table_args__ = (Index(None, "counter_id"), Index(None, "department"))
+
+    lead_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("pre_applications.id"), primary_key=True, autoincrement=False
+    )
+    reference: Mapped[str]
+    created_at: Mapped[dt.datetime]
+    status: Mapped[str]
+    status_at: Mapped[dt.datetime]
+    counter_id: Mapped[str | None]
+    taken_by: Mapped[int | None] = mapped_column(BigInteger)
+    version: Mapped[int]
+    commune_name: Mapped[str]
     department: Mapped[str | None]
-    commune_name: Mapped[str | None]
-    themes_key: Mapped[str | None]
-    search_public: Mapped[str | None] = mapped_column(Text)  # reference and commune, folded
-    search_private: Mapped[str | None] = mapped_column(Text)  # idea and first name, folded
+    carrier: Mapped[str]
+    stage: Mapped[str]
+    themes_key: Mapped[str]  # « |alimentation|numerique| »
+    needs_key: Mapped[str]
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    idea: Mapped[str | None] = mapped_column(Text)  # None once anonymised
+    first_name: Mapped[str | None]
+    search_public: Mapped[str] = mapped_column(Text)  # reference and commune, folded
+    search: Mapped[str] = mapped_column(Text)  # and the idea and first name (until anonymised)
 
 
 class EventRow(Base):

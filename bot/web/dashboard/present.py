@@ -121,45 +121,54 @@ def moment(instant: dt.datetime) -> str:
     return instant.astimezone(FRANCE).strftime("%d/%m/%Y à %H:%M")
 
 
-@dataclass(frozen=True, slots=True)
 class Words:
-    """The content's labels the pages show: statuses, counters, themes, vocabulary."""
+    """The content's labels the pages show: statuses, counters, themes, vocabulary.
 
-    content: Content
-    people: Mapping[int, Person]
+    Read once into dictionaries: an export words thousands of lines with them.
+    """
+
+    def __init__(self, content: Content, people: Mapping[int, Person]) -> None:
+        self.content = content
+        self.people = people
+        knowledge = content.catalog.knowledge
+        vocabulary = knowledge.vocabulary
+        self._counters = {c.id: c.name for c in knowledge.counters}
+        self._themes = {t.slug: t.label.fr for t in knowledge.themes}
+        self._carriers = {str(k): v.fr for k, v in vocabulary.carriers.items()}
+        self._stages = {str(k): v.fr for k, v in vocabulary.stages.items()}
+        self._needs = {str(k): v.fr for k, v in vocabulary.needs.items()}
+        self._statuses: dict[tuple[str, int | None, str | None], str] = {}
 
     def status(self, status: str, taken_by: int | None, target: str | None = None) -> str:
         """« Pris en charge par Camille », « Réorienté vers … »."""
-        template: str = getattr(self.content.advisors.statuses, status, status)
-        taker = self.people.get(taken_by or 0)
-        return template.format(name=taker.first_name if taker else "?", target=target or "…")
+        key = (status, taken_by, target)
+        found = self._statuses.get(key)
+        if found is None:
+            template: str = getattr(self.content.advisors.statuses, status, status)
+            taker = self.people.get(taken_by or 0)
+            name = taker.first_name if taker else "?"
+            found = self._statuses[key] = template.format(name=name, target=target or "…")
+        return found
 
     def counter(self, counter_id: str | None) -> str:
         """A counter's name (None: the staff of the département)."""
-        names = {c.id: c.name for c in self.content.catalog.knowledge.counters}
-        return names.get(counter_id or "", self.content.advisors.card.staff)
+        return self._counters.get(counter_id or "", self.content.advisors.card.staff)
 
     def theme(self, slug: str) -> str:
         """A theme's French label."""
-        for theme in self.content.catalog.knowledge.themes:
-            if theme.slug == slug:
-                return theme.label.fr
-        return slug
+        return self._themes.get(slug, slug)
 
     def carrier(self, carrier: str) -> str:
         """Who carries the project, in French."""
-        found = self.content.catalog.knowledge.vocabulary.carriers.get(carrier)  # type: ignore[call-overload]
-        return found.fr if found is not None else carrier
+        return self._carriers.get(carrier, carrier)
 
     def stage(self, stage: str) -> str:
         """The project's stage, in French."""
-        found = self.content.catalog.knowledge.vocabulary.stages.get(stage)  # type: ignore[call-overload]
-        return found.fr if found is not None else stage
+        return self._stages.get(stage, stage)
 
     def need(self, need: str) -> str:
         """A help wanted, in French."""
-        found = self.content.catalog.knowledge.vocabulary.needs.get(need)  # type: ignore[call-overload]
-        return found.fr if found is not None else need
+        return self._needs.get(need, need)
 
     def themes(self, line: LeadLine) -> str:
         """The lead's themes, in French, comma-separated."""
