@@ -129,6 +129,7 @@ def test_users_add_json_gives_a_code_that_links_a_private_chat_once(
         "role": "advisor",
         "counters": [ARRAS_COUNTER],
         "password_set": False,
+        "invitation_url": None,
     }
     assert CODE.match(code), code
     linked = content.advisors.answers.linked_person.format(name="Camille Martin")

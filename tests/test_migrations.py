@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.conversation import Event
 from bot.services.ports import Storage
+from bot.services.ports_dashboard import LeadQuery
 from bot.storage import open_storage
 from bot.storage.connection import create_engine
 from bot.storage.errors import DatabaseTooNew, MissingSecret, UnsupportedDatabase
@@ -227,6 +228,12 @@ async def test_upgrading_0002_makes_leads_of_the_pre_applications(sql_url: str) 
         (),
         None,
     )
+    async with opened(sql_url) as storage:  # 0007 gave the existing leads their list lines
+        found = await storage.lead_search.page(LeadQuery(scope=None, text="CAFE reparation"), 1, 5)
+    assert [(line.reference, line.first_name) for line in found.lines] == [
+        ("CPT-2025-000002", "Camille"),
+        ("CPT-2025-000001", "Camille"),
+    ]
 
     await asyncio.to_thread(command.downgrade, alembic_config(sql_url), "0002")
     engine = create_engine(sql_url)

@@ -8,10 +8,19 @@ from bot.bootstrap import Comptoir
 from bot.core.leads import Action
 from bot.services.ports_advisors import Person
 from bot.services.ports_dashboard import LeadQuery
-from tests.advisors import ARRAS_COUNTER, CRESS, advisor, file_in_arras, settle
+from tests.advisors import (
+    ARRAS_COUNTER,
+    CRESS,
+    advisor,
+    chats_of,
+    file_in_arras,
+    link_group,
+    settle,
+)
 from tests.clients import Citizen
 
 CAMILLE, DOMINIQUE = 7101, 7102
+GROUP = -1101
 ALL = LeadQuery(scope=None)
 
 
@@ -185,3 +194,26 @@ async def test_staff_see_every_lead_and_the_staff_queue(comptoir: Comptoir) -> N
     queue = await comptoir.worklist.page(staff, LeadQuery(scope=None, counter=""), 1, 5)
     assert [line.reference for line in queue.lines] == [reference]
     assert await comptoir.worklist.open(staff, reference) is not None
+
+
+async def test_the_dashboard_and_telegram_show_the_same_events(comptoir: Comptoir) -> None:
+    chats = chats_of(comptoir)
+    await link_group(comptoir, GROUP, ARRAS_COUNTER)
+    camille = await _web_advisor(comptoir, "Camille Martin", [ARRAS_COUNTER])
+    dominique = await advisor(comptoir, DOMINIQUE, "Dominique Petit", [ARRAS_COUNTER])
+    _, reference = await file_in_arras(comptoir)
+    lead = await comptoir.worklist.open(camille, reference)
+    assert lead is not None
+    await comptoir.worklist.act(camille, lead.id, Action.TAKE, "", "t-1")
+    await settle(comptoir)
+    card = chats.card(GROUP, reference).reply.text
+    assert "Pris en charge par Camille" in card and "sam@example.org" in card
+    await comptoir.worklist.note(camille, lead.id, "Rendez-vous fixé", "t-2")
+    await settle(comptoir)
+    assert "Dernière action : note de Camille" in chats.card(GROUP, reference).reply.text
+    card_id = chats.card(GROUP, reference).message_id
+    await comptoir.leads.press(DOMINIQUE, GROUP, card_id, lead.id, Action.PROPOSE)
+    await settle(comptoir)
+    moments = [m.what for m in await comptoir.worklist.timeline(lead)]
+    assert moments[-1] == "Accompagnement proposé (Dominique)"
+    assert dominique.first_name == "Dominique"

@@ -141,3 +141,20 @@ async def test_a_disabled_accounts_session_cookie_is_refused(
         assert await http.sign_in("alex@example.org") == 401
     finally:
         await http.close()
+
+
+async def test_closing_every_session_refuses_the_cookies_of_other_devices(
+    world: World, server: WebServer
+) -> None:
+    laptop = await advisor_account(world.staff, server.url, "Lou Bernard", "lou@example.org", ARRAS)
+    phone = Http(server.url)
+    try:
+        assert await phone.sign_in("lou@example.org") == 303
+        assert (await phone.get("/conseillers/"))[0] == 200
+        status, _ = await laptop.post("/conseillers/deconnexion", {"partout": "1"})
+        assert status == 200
+        assert (await phone.get("/conseillers/"))[0] == 303  # signed out there too
+        assert (await laptop.get("/conseillers/"))[0] == 303
+    finally:
+        await phone.close()
+        await laptop.close()

@@ -7,6 +7,7 @@ in every form; an advisor sees only their counters' leads, anything else is the 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -32,7 +33,18 @@ def add_dashboard(app: web.Application) -> None:
     public = app[SETTINGS].public_url or ""
     cookies = LateKeyedCookies(secure=public.startswith("https:"))
     app[COOKIES] = cookies
-    aiohttp_session.setup(app, cookies)
+    sessions = aiohttp_session.session_middleware(cookies)
+
+    @web.middleware
+    async def dashboard_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Sessions for the dashboard's paths only (the chat, health and webhook have none)."""
+        if not request.path.startswith(PATH):
+            return await handler(request)
+        with warnings.catch_warnings():  # aiohttp-session keys the request with a string
+            warnings.simplefilter("ignore", web.NotAppKeyWarning)
+            return await sessions(request, handler)
+
+    app.middlewares.append(dashboard_sessions)
     app.middlewares.append(error_pages)
     environment = aiohttp_jinja2.setup(
         app,

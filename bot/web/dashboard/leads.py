@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from typing import NoReturn
 
 from aiohttp import web
 
 from bot.core.leads import Action, Status
 from bot.services.cards import labels
+from bot.services.leads import Answer
 from bot.services.ports_advisors import Lead
 from bot.web.dashboard.pages import back_to, form, not_found, render, signed_in, staff_only
 from bot.web.dashboard.present import OPEN, PER_PAGE, STAFF_QUEUE, STATUS_NAMES, filters
@@ -99,8 +101,7 @@ async def act(request: web.Request, visit: Visit) -> web.StreamResponse:
     answer = await worklist.act(
         visit.person, lead.id, action, fields.get("words", ""), _form_id(fields)
     )
-    await flash(request, answer.text or "", answer.refused)
-    raise back_to(LEADS + lead.reference)
+    await _answered(request, lead, answer)
 
 
 @signed_in
@@ -110,8 +111,7 @@ async def add_note(request: web.Request, visit: Visit) -> web.StreamResponse:
     fields = await form(request)
     worklist = request.app[COMPTOIR].worklist
     answer = await worklist.note(visit.person, lead.id, fields.get("text", ""), _form_id(fields))
-    await flash(request, answer.text or "", answer.refused)
-    raise back_to(LEADS + lead.reference + "#suivi")
+    await _answered(request, lead, answer, "#suivi")
 
 
 @signed_in
@@ -121,9 +121,7 @@ async def write(request: web.Request, visit: Visit) -> web.StreamResponse:
     fields = await form(request)
     worklist = request.app[COMPTOIR].worklist
     answer = await worklist.write(visit.person, lead.id, fields.get("text", ""), _form_id(fields))
-    if answer.text:
-        await flash(request, answer.text, answer.refused)
-    raise back_to(LEADS + lead.reference + "#suivi")
+    await _answered(request, lead, answer, "#suivi")
 
 
 @staff_only
@@ -135,8 +133,14 @@ async def reassign(request: web.Request, visit: Visit) -> web.StreamResponse:
     answer = await worklist.reassign(
         visit.person, lead, fields.get("counter", ""), fields.get("reason", "")
     )
-    await flash(request, answer.text or "", answer.refused)
-    raise back_to(LEADS + lead.reference)
+    await _answered(request, lead, answer)
+
+
+async def _answered(request: web.Request, lead: Lead, answer: Answer, anchor: str = "") -> NoReturn:
+    """Back to the lead's page (Post/Redirect/Get), saying how it went."""
+    if answer.text:  # none for a form sent twice: the first said it
+        await flash(request, answer.text, answer.refused)
+    raise back_to(LEADS + lead.reference + anchor)
 
 
 def _form_id(fields: dict[str, str]) -> str:
