@@ -137,12 +137,18 @@ def _last(view: CardView, texts: AdvisorTexts, local: dt.tzinfo) -> list[str]:
     return [texts.card.last.format(what=view.last, when=when)]
 
 
+def contact_visible(view: CardView) -> bool:
+    """Whether the e-mail or phone shows: once someone took the lead, never after erasure."""
+    contact = view.filing.contact.contact
+    return bool(contact) and not view.forgotten and view.status is not Status.NOUVEAU
+
+
 def _contact(view: CardView, texts: AdvisorTexts, labels: Labels) -> str:
     c = texts.card
     contact = view.filing.contact
     first_name = contact.first_name or c.unknown
     when = labels.preferred_time.get(contact.preferred_time or "", c.unknown)
-    if view.status is Status.NOUVEAU or not contact.contact:
+    if not contact_visible(view):
         return c.contact_hidden.format(first_name=first_name, when=when)
     return c.contact.format(first_name=first_name, when=when, contact=contact.contact)
 

@@ -45,12 +45,9 @@ class Relay:
                 return Answer(None)  # the same update or form again: sent already
 
         async def apply(lead: Lead, context: Context) -> Change | Answer:
-            if not service.may(person, lead):
-                return Answer(texts.not_allowed, refused=True)
-            if lead.chat_key is None:
-                return Answer(texts.relay_forgotten, refused=True)
-            if lead.taken_by is None or lead.status == Status.NOUVEAU:
-                return Answer(texts.relay_not_taken, refused=True)
+            refused = self.refusal(person, lead)
+            if refused is not None or lead.chat_key is None:
+                return Answer(refused, refused=True)
             language = lead.filing.contact.language
             signed = content.dialog.texts.relay_from_advisor.format(
                 language,
@@ -71,6 +68,17 @@ class Relay:
             return change
 
         return await service.change(lead_id, apply)
+
+    def refusal(self, person: Person, lead: Lead) -> str | None:
+        """Why this person may not write to the lead's citizen now (None: they may)."""
+        texts = self.service.content().advisors.answers
+        if not self.service.may(person, lead):
+            return texts.not_allowed
+        if lead.chat_key is None:
+            return texts.relay_forgotten
+        if lead.taken_by is None or lead.status == Status.NOUVEAU:
+            return texts.relay_not_taken
+        return None
 
     async def from_citizen(self, reference: str, text: str, row: int | None = None) -> None:
         """The citizen answered while a relay is open: their text goes to the advisors' chats.

@@ -21,9 +21,8 @@ EXPORT_CHUNK = 500  # leads read per query of an export (each off the event loop
 class Moment:
     """One line of a lead's timeline as the dashboard shows it."""
 
-    event: LeadEvent
+    event: LeadEvent  # its `text`: the note's or the message's words
     what: str  # « prise en charge par Camille », worded as on the Telegram card
-    text: str | None  # the note's or the message's words
 
 
 class Worklist:
@@ -77,7 +76,7 @@ class Worklist:
         content = self.service.content()
         names = {c.id: c.name for c in content.catalog.knowledge.counters}
         events = await self.service.leads.events(lead.id)
-        return [Moment(e, _worded(e, content, names), e.text) for e in events]
+        return [Moment(e, _worded(e, content, names)) for e in events]
 
     def allowed(self, person: Person, lead: Lead) -> tuple[Action, ...]:
         """The actions this person may take on the lead now, in button order."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from bot.services.ports_advisors import CodeKind, LinkCode, Person
 from bot.services.ports_dashboard import Credential
@@ -52,9 +53,13 @@ class SqlCredentials:
 
     async def credential(self, person_id: int) -> Credential:
         """A person's password hash and session generation (generation 0, no hash, if none)."""
-        refuse_nesting("credential")
-        async with self._database.transaction() as connection:
-            row = (await connection.execute(_CREDENTIAL, {"b_id": person_id})).one_or_none()
+
+        # Read on every dashboard request (the session's check): off the loop, and never
+        # queued behind the citizens' writes.
+        def read(connection: Connection) -> Any:
+            return connection.execute(_CREDENTIAL, {"b_id": person_id}).one_or_none()
+
+        row = await self._database.read(read)
         if row is None:
             return Credential(person_id, None, 0, None)
         return Credential(person_id, row.password_hash, row.session_generation, row.password_set_at)

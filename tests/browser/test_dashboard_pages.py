@@ -126,12 +126,13 @@ async def test_an_advisor_signs_in_and_takes_a_lead_with_the_keyboard_only(
     await _tab_to(desk, reference)
     await keyboard.press("Enter")
     await desk.expect_text(f"Demande {reference}")
-    if await desk.page.get_by_role("button", name="Je prends", exact=True).count():
-        await _tab_to(desk, "Je prends")
-        await keyboard.press("Enter")
+    await _tab_to(desk, "Je prends")
+    focused = await desk.page.evaluate(
+        "() => getComputedStyle(document.activeElement).outlineStyle"
+    )
+    assert focused != "none", "the focused button shows no focus ring"
+    await keyboard.press("Enter")
     await desk.expect_text("Pris en charge par Camille")
-    focus = await desk.page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
-    assert focus is not None
 
 
 async def _tab_to(desk: Desk, label: str, limit: int = 80) -> None:

@@ -23,6 +23,9 @@ from bot.web.dashboard.present import day, moment
 from bot.web.dashboard.session import FORBIDDEN, PATH, LateKeyedCookies, visitor
 from bot.web.keys import COMPTOIR, SETTINGS
 
+# aiohttp-session keys the request with plain strings, which aiohttp now warns about: its
+# business, not ours (pyproject's pytest settings ignore the same warning from it).
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 COOKIES = web.AppKey("dashboard cookies", LateKeyedCookies)
 SESSION_LABEL = "dashboard-session-cookie"
@@ -40,9 +43,7 @@ def add_dashboard(app: web.Application) -> None:
         """Sessions for the dashboard's paths only (the chat, health and webhook have none)."""
         if not request.path.startswith(PATH):
             return await handler(request)
-        with warnings.catch_warnings():  # aiohttp-session keys the request with a string
-            warnings.simplefilter("ignore", web.NotAppKeyWarning)
-            return await sessions(request, handler)
+        return await sessions(request, handler)
 
     app.middlewares.append(dashboard_sessions)
     app.middlewares.append(error_pages)

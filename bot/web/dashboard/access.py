@@ -78,9 +78,7 @@ async def setup_page(request: web.Request) -> web.StreamResponse:
     """The first start's form: the first staff account (once, within 24 hours)."""
     signin = request.app[COMPTOIR].signin
     if not await signin.setup_usable(request.match_info["token"]):
-        return await render(
-            request, "message.html", {"title": "Lien expiré", "text": SETUP_GONE}, status=410
-        )
+        return await _gone(request, SETUP_GONE)
     return await render(request, "setup.html", {})
 
 
@@ -99,9 +97,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
             fields.get("confirmation", ""),
         )
     except LinkGone:
-        return await render(
-            request, "message.html", {"title": "Lien expiré", "text": SETUP_GONE}, status=410
-        )
+        return await _gone(request, SETUP_GONE)
     except AccountError as error:
         context = {"error": sentence(str(error)), "email": email, "name": name}
         return await render(request, "setup.html", context, status=400)
@@ -116,9 +112,7 @@ async def invitation_page(request: web.Request) -> web.StreamResponse:
     """An invitation's form: choose a password."""
     person = await request.app[COMPTOIR].signin.invited(request.match_info["token"])
     if person is None:
-        return await render(
-            request, "message.html", {"title": "Lien expiré", "text": LINK_GONE}, status=410
-        )
+        return await _gone(request, LINK_GONE)
     return await render(request, "invitation.html", {"invited": person})
 
 
@@ -133,9 +127,7 @@ async def accept_invitation(request: web.Request) -> web.StreamResponse:
             token, fields.get("password", ""), fields.get("confirmation", "")
         )
     except LinkGone:
-        return await render(
-            request, "message.html", {"title": "Lien expiré", "text": LINK_GONE}, status=410
-        )
+        return await _gone(request, LINK_GONE)
     except AccountError as error:
         person = await signin.invited(token)
         if person is None:
@@ -147,3 +139,8 @@ async def accept_invitation(request: web.Request) -> web.StreamResponse:
         request, f"C'est fait, {signed.person.first_name} : votre mot de passe est enregistré."
     )
     raise back_to(HOME)
+
+
+async def _gone(request: web.Request, text: str) -> web.StreamResponse:
+    """A link that no longer works: what to do instead (410)."""
+    return await render(request, "message.html", {"title": "Lien expiré", "text": text}, status=410)

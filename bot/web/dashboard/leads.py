@@ -7,7 +7,8 @@ from typing import NoReturn
 
 from aiohttp import web
 
-from bot.core.leads import Action, Status
+from bot.core.cards import contact_visible
+from bot.core.leads import Action, needs_reason
 from bot.services.cards import labels
 from bot.services.leads import Answer
 from bot.services.ports_advisors import Lead
@@ -62,30 +63,22 @@ async def lead_page(request: web.Request, visit: Visit) -> web.StreamResponse:
     view = await worklist.cards.view(lead, None)
     content = comptoir.content
     knowledge = content.catalog.knowledge
-    contact = lead.filing.contact
-    shown = lead.chat_key is not None and lead.status != Status.NOUVEAU
     context = {
         "lead": lead,
         "view": view,
         "labels": labels(content, lead),
-        "contact_shown": shown and bool(contact.contact),
+        "contact_shown": contact_visible(view),
         "timeline": await worklist.timeline(lead),
         "actions": [
-            (a.value, getattr(content.advisors.buttons, a.value), a in _REASONED)
+            (a.value, getattr(content.advisors.buttons, a.value), needs_reason(a))
             for a in worklist.allowed(visit.person, lead)
         ],
-        "can_write": lead.chat_key is not None
-        and lead.taken_by is not None
-        and lead.status != Status.NOUVEAU
-        and worklist.service.may(visit.person, lead),
+        "can_write": worklist.relay.refusal(visit.person, lead) is None,
         "form_id": secrets.token_urlsafe(12),
         "counters": sorted((c.name, c.id) for c in knowledge.counters),
         "staff": visit.person.role == "staff",
     }
     return await render(request, "lead.html", context, visit)
-
-
-_REASONED = (Action.DECLINE, Action.REDIRECT)
 
 
 @signed_in

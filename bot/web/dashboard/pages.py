@@ -16,6 +16,7 @@ from bot.web.keys import COMPTOIR
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SignedInHandler = Callable[[web.Request, Visit], Awaitable[web.StreamResponse]]
 SIGN_IN = f"{PATH}/connexion"
+FORM = web.RequestKey("dashboard form", dict[str, str])
 HOME = f"{PATH}/"
 
 
@@ -73,12 +74,11 @@ def staff_only(handler: SignedInHandler) -> Handler:
 
 async def form(request: web.Request) -> dict[str, str]:
     """A posted form's text fields (read once, kept on the request)."""
-    cached = request.get("dashboard form")
-    if isinstance(cached, dict):
-        return cached
+    if FORM in request:
+        return request[FORM]
     posted = await request.post()
     fields = {k: v for k, v in posted.items() if isinstance(v, str)}
-    request["dashboard form"] = fields
+    request[FORM] = fields
     return fields
 
 

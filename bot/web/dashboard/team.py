@@ -20,14 +20,9 @@ async def team(request: web.Request, visit: Visit) -> web.StreamResponse:
     """Everyone with their role, counters and state; the invitation form."""
     comptoir = request.app[COMPTOIR]
     people = await comptoir.storage.accounts.people()
-    credentials = comptoir.storage.credentials
-    passwords = {
-        p.id: (await credentials.credential(p.id)).password_hash is not None for p in people
-    }
     knowledge = comptoir.content.catalog.knowledge
     context = {
         "people": people,
-        "passwords": passwords,
         "counters": sorted((c.name, c.id) for c in knowledge.counters),
     }
     return await render(request, "team.html", context, visit)
