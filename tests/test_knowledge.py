@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,7 @@ def test_shipped_content_has_the_required_schemes_and_national_routes(catalog: C
     assert len(broad) >= 8
 
 
-def test_shipped_counters_cover_every_metropolitan_region_and_the_entry_points(
+def test_shipped_counters_cover_every_region_with_a_cress_and_the_entry_points(
     catalog: Catalog,
 ) -> None:
     counters = {c.id: c for c in catalog.knowledge.counters}
@@ -82,7 +83,8 @@ def test_shipped_counters_cover_every_metropolitan_region_and_the_entry_points(
         "france-active",
     } <= set(counters)
     cress_regions = {r for c in counters.values() if c.kind == "cress" for r in c.coverage.regions}
-    assert cress_regions == METROPOLITAN_REGIONS
+    assert cress_regions - METROPOLITAN_REGIONS == {"01", "03", "04", "06"}  # not Martinique yet
+    assert cress_regions >= METROPOLITAN_REGIONS
     services = {
         d
         for c in counters.values()
@@ -118,6 +120,14 @@ def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, f"fixture text not found in {path.name}: {old!r}"
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _set_key(path: Path, key: str, value: str) -> None:
+    """Give a top-level key a new value, whatever it was."""
+    text = path.read_text(encoding="utf-8")
+    edited, count = re.subn(rf"(?m)^{key}: .*$", f"{key}: {value}", text, count=1)
+    assert count == 1, f"no top-level {key!r} in {path.name}"
+    path.write_text(edited, encoding="utf-8")
 
 
 def _line_of(path: Path, needle: str) -> int:
@@ -161,7 +171,7 @@ def test_bad_date_bad_url_and_bad_enum_are_each_located(
     knowledge_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = knowledge_copy / "schemes" / "gironde-solutions-solidaires.yaml"
-    _edit(path, "last_verified: 2026-11-28", "last_verified: 2026-13-45")
+    _set_key(path, "compiled", "2026-13-45")
     text = path.read_text(encoding="utf-8")
     url_line = next(line for line in text.splitlines() if line.startswith("url:"))
     _edit(path, url_line, "url: www.gironde.fr sans protocole")
@@ -170,9 +180,9 @@ def test_bad_date_bad_url_and_bad_enum_are_each_located(
     assert code == 1
     prefix = "knowledge/schemes/gironde-solutions-solidaires.yaml"
     by_field = {line.split(": ")[1]: line for line in lines}
-    line = _line_of(path, "last_verified")
-    assert by_field["last_verified"] == (
-        f"{prefix}:{line}: last_verified: date invalide (attendu AAAA-MM-JJ)"
+    line = _line_of(path, "compiled")
+    assert by_field["compiled"] == (
+        f"{prefix}:{line}: compiled: date invalide (attendu AAAA-MM-JJ)"
     )
     assert by_field["url"].startswith(
         f"{prefix}:{_line_of(path, 'url: www')}: url: doit être une adresse web"
@@ -237,17 +247,22 @@ def test_load_knowledge_raises_content_error_with_every_problem(knowledge_copy: 
         path = knowledge_copy / "counters" / name
         path.write_text(path.read_text(encoding="utf-8") + "phone: '0000'\n", encoding="utf-8")
     with pytest.raises(ContentError) as raised:
-        load_knowledge(knowledge_copy, today=dt.date(2026, 11, 28))
+        load_knowledge(knowledge_copy, today=dt.date(2026, 12, 3))
     assert [p.field for p in raised.value.problems] == ["phone", "phone"]
 
 
-def test_last_verified_in_the_future_is_rejected(knowledge_copy: Path) -> None:
+def test_a_compilation_or_verification_in_the_future_is_rejected(knowledge_copy: Path) -> None:
     path = knowledge_copy / "schemes" / "dla.yaml"
-    _edit(path, "last_verified: 2026-11-28", "last_verified: 2030-01-01")
+    _set_key(path, "compiled", "2030-01-01")
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^verified:\n(?:  .*\n)*", "", text)
+    text += "verified:\n  on: 2031-02-03\n  by: Équipe\n  page: https://www.avise.org/dla\n"
+    path.write_text(text, encoding="utf-8")
     with pytest.raises(ContentError) as raised:
-        load_knowledge(knowledge_copy, today=dt.date(2026, 11, 28))
+        load_knowledge(knowledge_copy, today=dt.date(2026, 12, 3))
     assert [str(p).split(": ", 1)[1] for p in raised.value.problems] == [
-        "last_verified: date dans le futur"
+        "compiled: date dans le futur",
+        "verified.on: date dans le futur",
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS, UsageError, lines
 from bot.config import Settings
+from bot.core import freshness
 from bot.core.advisors import load_advisor_texts
 from bot.core.catalog import Catalog
 from bot.core.content import ADVISORS, load_qualification
@@ -26,6 +27,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     check = kb.add_parser("check", help="vérifier la base de connaissances")
     check.add_argument("--knowledge", type=Path, dest="knowledge_dir")
+    check.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
     check.set_defaults(run=kb_check)
 
     geo = commands.add_parser("geo", help="géographie").add_subparsers(dest="action", required=True)
@@ -57,9 +59,10 @@ def knowledge_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def kb_check(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
-    """Load and check the knowledge base; one line per problem."""
+    """Load and check the knowledge base; one line per problem, then per warning."""
+    today = dt.date.today()
     try:
-        catalog = Catalog.load(knowledge_dir(args, settings), today=dt.date.today())
+        catalog = Catalog.load(knowledge_dir(args, settings), today=today)
     except ContentError as error:
         for problem in error.problems:
             print(problem, file=out)
@@ -74,7 +77,15 @@ def kb_check(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
         f"{len(k.geo.communes)} communes.",
         file=out,
     )
-    return EXIT_OK
+    warned = sorted(freshness.warnings(k, today))
+    for warning in warned:
+        print(warning, file=out)
+    if warned:
+        print(
+            f"{len(warned)} avertissement(s) : fiches à vérifier sur leur page officielle.",
+            file=out,
+        )
+    return EXIT_PROBLEMS if warned and args.strict else EXIT_OK
 
 
 def dialogs_check(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:

@@ -110,7 +110,13 @@ def print_match(view: MatchSnapshot, content: Content, language: Language, out: 
             print(f"    {MARKS[criterion.verdict]} {criterion.detail}", file=out)
         for check in scheme.checks:
             print(f"    {texts.results_check.format(language, check=check)}", file=out)
-        print(f"    {scheme.url}", file=out)
+        words = content.catalog.knowledge.vocabulary.results
+        link = (
+            scheme.url
+            if scheme.official
+            else words.card_unofficial_link.format(language, url=scheme.url)
+        )
+        print(f"    {link}", file=out)
     if not view.schemes:
         print(texts.results_none.get(language), file=out)
     if view.near_misses:
@@ -123,4 +129,4 @@ def print_match(view: MatchSnapshot, content: Content, language: Language, out: 
     if view.counters:
         print(f"\n{texts.results_counters_title.get(language)}", file=out)
         for counter in view.counters:
-            print(f"• {counter.name} — {' · '.join(counter.reasons)}", file=out)
+            print(f"• {counter.name} — {' · '.join((*counter.reasons, *counter.notes))}", file=out)

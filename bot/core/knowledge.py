@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from bot.core.models import (
     Counter,
     MarkersFile,
     Scheme,
+    SchemeKind,
     Territory,
     Theme,
     ThemesFile,
@@ -30,11 +32,20 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _Loader(_BaseLoader):
-    """Safe loader that leaves dates as text, so that pydantic reports a bad one by field."""
+    """Safe loader that leaves dates as text, so that pydantic reports a bad one by field.
+
+    Only `true` and `false` are booleans: YAML 1.1 also reads on/off/yes/no as booleans, so a
+    key `on:` (a verification's date) or an answer `no` would silently become True or False.
+    """
 
 
+_BOOL = "tag:yaml.org,2002:bool"
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$") if tag == _BOOL else regexp)
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 
@@ -188,6 +199,8 @@ class Knowledge:
     schemes: tuple[Scheme, ...]
     counters: tuple[Counter, ...]
     geo: GeoTable
+    # (kind, id) → (file, line of its verification): where `kb check` points its warnings
+    places: Mapping[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
 
     @property
     def theme_slugs(self) -> frozenset[str]:
@@ -236,6 +249,7 @@ def load_knowledge(
     counters = list(_records(root / "counters", root, Counter, problems))
     slugs = {t.slug for t in themes_file.themes} if themes_file else None
     seen: dict[tuple[str, str], str] = {}
+    places: dict[tuple[str, str], tuple[str, int]] = {}
     records: list[tuple[Scheme | Counter, Document]] = [*schemes, *counters]
     for record, document in records:
         if document.path.stem != record.id:
@@ -259,6 +273,8 @@ def load_knowledge(
                 )
             )
         seen[kind] = document.label
+        verified_line = document.line_of(("verified",) if record.verified else ("compiled",))
+        places[kind] = (document.label, verified_line)
         problems.extend(_check_references(record, document, slugs, geo, today))
     if themes_file is not None:
         problems.extend(_check_themes(themes_file, root))
@@ -271,6 +287,7 @@ def load_knowledge(
         schemes=tuple(s for s, _ in schemes),
         counters=tuple(c for c, _ in counters),
         geo=geo,
+        places=places,
     )
 
 
@@ -313,14 +330,22 @@ def _check_references(
     else:
         for location, message in applicability.problems(record, geo.regions):
             yield problem(location, message)
+        share = record.amount.covers_percent if record.amount else None
+        if (share is not None) != (
+            record.kind == SchemeKind.GUARANTEE and record.amount is not None
+        ):
+            message = "une garantie, et elle seule, donne « amount.covers_percent » (part du prêt)"
+            yield problem(("amount",), message)
         for carrier in record.carrier_conditions:
             if carrier not in record.carriers:
                 yield problem(
                     ("carrier_conditions", carrier.value),
                     f"condition pour « {carrier.value} », absent de « carriers »",
                 )
-    if today is not None and record.last_verified > today:
-        yield problem(("last_verified",), "date dans le futur")
+    if today is not None and record.compiled > today:
+        yield problem(("compiled",), "date dans le futur")
+    if today is not None and record.verified is not None and record.verified.on > today:
+        yield problem(("verified", "on"), "date dans le futur")
 
 
 def _check_themes(themes_file: ThemesFile, root: Path) -> Iterator[Problem]:

@@ -140,10 +140,15 @@ class Coverage(Territory):
 
 
 class Amount(Record):
-    """Published amounts in euros; absent bounds mean not published."""
+    """Published amounts in euros; absent bounds mean not published.
+
+    For a guarantee, `max` is the ceiling guaranteed and `covers_percent` the share of the
+    bank loan it covers: the citizen's need is then compared with what the guarantee covers.
+    """
 
     min: int | None = Field(default=None, ge=0)
     max: int | None = Field(default=None, ge=0)
+    covers_percent: int | None = Field(default=None, ge=1, le=100)
     note: Text | None = None
 
     @model_validator(mode="after")
@@ -175,6 +180,25 @@ class Calendar(Record):
     next_expected: Session | None = None
     note: Text | None = None
     unconfirmed: bool = False
+
+    @model_validator(mode="after")
+    def _label_after_a_colon(self) -> Calendar:
+        label = self.next_expected.label if self.next_expected else None
+        if label and (":" in label.fr or ":" in label.en):
+            # the sentence puts it after a colon: « Prochaine session attendue : {label} »
+            raise ValueError(
+                "« next_expected.label » suit un deux-points dans la phrase : n'en mettez pas"
+            )
+        return self
+
+
+class Verification(Record):
+    """A person checked the record against the funder's or the structure's own page."""
+
+    on: dt.date
+    by: str = Field(min_length=2, max_length=120)
+    page: Url
+    note: str | None = None
 
 
 # A requirement is `true` (it concerns every carrier it can concern, see bot/core/applicability)
@@ -214,6 +238,7 @@ class Scheme(Record):
     carrier_conditions: dict[Carrier, Text] = Field(default_factory=dict)
     stages: tuple[Stage, ...] = Field(min_length=1)
     themes: tuple[Slug, ...] = ()
+    themes_scope: Text | None = None  # with no `themes`: what the call says of them, to check
     needs: tuple[Need, ...] = Field(min_length=1)
     amount: Amount | None = None
     expenses: tuple[Text, ...] = ()
@@ -221,9 +246,18 @@ class Scheme(Record):
     requirements: Requirements = Requirements()
     conditions: tuple[Condition, ...] = ()
     url: Url
+    official: bool = True  # false: `url` is not the funder's own page (none is known)
     source: tuple[str, ...] = Field(min_length=1)
-    last_verified: dt.date
+    compiled: dt.date
+    verified: Verification | None = None
+    confirmed: bool = True  # false: no recent source shows the scheme still exists
     verify: Text | None = None
+
+    @model_validator(mode="after")
+    def _scope_without_themes(self) -> Scheme:
+        if self.themes_scope is not None and self.themes:
+            raise ValueError("« themes_scope » va avec une liste « themes » vide")
+        return self
 
 
 class Counter(Record):
@@ -245,7 +279,8 @@ class Counter(Record):
     how_to_reach: Text | None = None
     regional_notes: tuple[Condition, ...] = ()  # said only in their regions (« En Bretagne… »)
     source: tuple[str, ...] = Field(min_length=1)
-    last_verified: dt.date
+    compiled: dt.date
+    verified: Verification | None = None
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> Counter:

@@ -19,3 +19,8 @@ def format_euros(amount: int, language: Language = "fr") -> str:
     if language == "fr":
         return format_number(amount, language) + NO_BREAK_SPACE + "€"
     return f"€{format_number(amount, language)}"
+
+
+def guaranteed(loan: int, percent: int) -> int:
+    """The part of a bank loan that a guarantee covering `percent` % of it covers, in euros."""
+    return loan * percent // 100

@@ -22,18 +22,24 @@ class Phrases(Record):
     stage_met: Text
     stage_not_met: Text
     theme_any: Text
+    theme_scope: Text  # {scope}: what a call with broad themes says of them
     theme_met: Text
     theme_unknown: Text
     theme_not_met: Text
     need_met: Text
     need_unknown: Text
     need_not_met: Text
+    need_unconfirmed: Text  # {offered}, for a scheme not confirmed to exist
     amount_not_applicable: Text
     amount_unknown: Text
     amount_unpublished: Text
     amount_within: Text
     amount_below: Text
     amount_partial: Text
+    amount_guarantee: Text  # {percent} {max} {covered} {amount}
+    amount_guarantee_capped: Text  # {percent} {max} {amount}
+    amount_guarantee_unknown: Text  # {percent} {max}
+    unverified_fact: Text  # {fact}: a fact of a record never verified on the official page
     calendar_permanent: Text
     calendar_open: Text
     calendar_open_no_end: Text
@@ -41,6 +47,7 @@ class Phrases(Record):
     calendar_next_undated: Text
     calendar_unannounced: Text
     calendar_unconfirmed: Text
+    calendar_scheme_unconfirmed: Text  # the scheme itself is not confirmed to exist
     remedy_carrier: Text
     remedy_stage_later: Text
     remedy_stage_earlier: Text
@@ -61,6 +68,7 @@ class Phrases(Record):
     counter_nearby: Text
     counter_themes: Text
     counter_location_approximate: Text
+    counter_unverified: Text
     nothing_local: Text
     nothing_at_all: Text
     list_separator: Text
@@ -86,6 +94,10 @@ class ResultTexts(Record):
     details_calendar: Text
     details_checks: Text
     details_link: Text
+    details_unofficial_link: Text  # {url}: no official page is known
+    card_unofficial_link: Text  # {url}
+    details_verified: Text  # {date}
+    details_unverified: Text  # {date}: compiled, never verified
     details_gone: Text
     verdict_met: Text
     verdict_partial: Text

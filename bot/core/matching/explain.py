@@ -6,12 +6,23 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from bot.core import applicability
+from bot.core.freshness import needs_check
 from bot.core.geo import Commune
 from bot.core.knowledge import Knowledge
 from bot.core.matching.calendar import next_session, open_session
 from bot.core.matching.results import Assessment, Criterion, Profile, Verdict
-from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme, Stage, Text
-from bot.core.money import format_euros
+from bot.core.models import (
+    Amount,
+    Carrier,
+    Counter,
+    Language,
+    Level,
+    Need,
+    Scheme,
+    Stage,
+    Text,
+)
+from bot.core.money import format_euros, guaranteed
 
 STAGES = tuple(Stage)
 _PHRASE = {"esus_approval": "esus"}  # requirement → its phrase, where the names differ
@@ -39,14 +50,15 @@ class Explainer:
         language: Language,
     ) -> tuple[Assessment, ...]:
         """Each criterion's verdict with its sentence, in the order of `Criterion`."""
+        unsure = needs_check(scheme, on)  # never verified: its amounts and dates are « à vérifier »
         details = [
             self._territory(level, commune, language),
             self._carrier(scheme, profile, verdicts[1], language),
             self._stage(scheme, profile, verdicts[2], language),
             self._theme(scheme, profile, verdicts[3], language),
             self._need(scheme, profile, verdicts[4], language),
-            self._amount(scheme, profile.amount, verdicts[5], language),
-            self._calendar(scheme, on, language),
+            self._amount(scheme, profile.amount, verdicts[5], language, unsure),
+            self._calendar(scheme, on, language, unsure),
         ]
         return tuple(
             Assessment(criterion, verdict, detail)
@@ -193,6 +205,8 @@ class Explainer:
 
     def _theme(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
         p = self.phrases
+        if not scheme.themes and scheme.themes_scope is not None:
+            return p.theme_scope.format(language, scope=scheme.themes_scope.get(language))
         if not scheme.themes:
             return p.theme_any.get(language)
         if verdict == Verdict.UNKNOWN:
@@ -204,6 +218,8 @@ class Explainer:
 
     def _need(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
         p = self.phrases
+        if not scheme.confirmed and verdict != Verdict.NOT_MET:
+            return p.need_unconfirmed.format(language, offered=self._needs(scheme.needs, language))
         if verdict == Verdict.MET:
             shared = [n for n in scheme.needs if n in profile.needs]
             return p.need_met.format(language, needs=self._needs(shared, language))
@@ -211,7 +227,12 @@ class Explainer:
         return template.format(language, offered=self._needs(scheme.needs, language))
 
     def _amount(
-        self, scheme: Scheme, amount: int | None, verdict: Verdict, language: Language
+        self,
+        scheme: Scheme,
+        amount: int | None,
+        verdict: Verdict,
+        language: Language,
+        unsure: bool = False,
     ) -> str:
         p = self.phrases
         published = scheme.amount
@@ -219,6 +240,17 @@ class Explainer:
             return p.amount_not_applicable.get(language)
         if published is None or (published.min is None and published.max is None):
             return p.amount_unpublished.get(language)
+        if published.covers_percent is not None:
+            sentence = self._guarantee(published, amount, language)
+        else:
+            sentence = self._published(published, amount, verdict, language)
+        return p.unverified_fact.format(language, fact=sentence) if unsure else sentence
+
+    def _published(
+        self, published: Amount, amount: int | None, verdict: Verdict, language: Language
+    ) -> str:
+        """A grant's or a loan's published range, compared with the citizen's need."""
+        p = self.phrases
         bounds = self._range(published.min, published.max, language)
         if amount is None:
             return p.amount_unknown.format(language, range=bounds)
@@ -233,24 +265,53 @@ class Explainer:
             language, amount=asked, min=format_euros(published.min or 0, language)
         )
 
-    def _calendar(self, scheme: Scheme, on: dt.date, language: Language) -> str:
+    def _guarantee(self, published: Amount, amount: int | None, language: Language) -> str:
+        """A guarantee pays nothing: what share of a bank loan of the need it would cover."""
         p = self.phrases
-        if scheme.calendar.unconfirmed and open_session(scheme, on) is None:
-            return p.calendar_unconfirmed.get(language)
-        if scheme.calendar.mode == "permanent":
-            return p.calendar_permanent.get(language)
+        percent = published.covers_percent or 0
+        ceiling = format_euros(published.max, language) if published.max is not None else "—"
+        if amount is None:
+            return p.amount_guarantee_unknown.format(language, percent=percent, max=ceiling)
+        loan = format_euros(amount, language)
+        covered = guaranteed(amount, percent)
+        if published.max is not None and covered > published.max:
+            return p.amount_guarantee_capped.format(
+                language, percent=percent, max=ceiling, amount=loan
+            )
+        return p.amount_guarantee.format(
+            language,
+            percent=percent,
+            max=ceiling,
+            covered=format_euros(covered, language),
+            amount=loan,
+        )
+
+    def _calendar(
+        self, scheme: Scheme, on: dt.date, language: Language, unsure: bool = False
+    ) -> str:
+        p = self.phrases
+        calendar = scheme.calendar
         session = open_session(scheme, on)
-        if session is not None:
-            if session.closes is None:
-                return p.calendar_open_no_end.get(language)
-            return p.calendar_open.format(language, date=self.date(session.closes, language))
-        upcoming = next_session(scheme, on)
-        if upcoming is not None and upcoming.opens is not None:
-            return p.calendar_next.format(language, date=self.date(upcoming.opens, language))
-        expected = scheme.calendar.next_expected
-        if expected is not None and expected.label:
+        if not scheme.confirmed:
+            return p.calendar_scheme_unconfirmed.get(language)
+        if calendar.unconfirmed and session is None:
+            return p.calendar_unconfirmed.get(language)
+        if calendar.mode == "permanent":
+            fact = p.calendar_permanent.get(language)
+        elif session is not None and session.closes is None:
+            fact = p.calendar_open_no_end.get(language)
+        elif session is not None and session.closes is not None:
+            fact = p.calendar_open.format(language, date=self.date(session.closes, language))
+        else:
+            upcoming = next_session(scheme, on)
+            if upcoming is not None and upcoming.opens is not None:  # already « à vérifier »
+                return p.calendar_next.format(language, date=self.date(upcoming.opens, language))
+            expected = calendar.next_expected
+            if expected is None or expected.label is None:
+                return p.calendar_unannounced.get(language)
+            # an expectation in staff's words, who say themselves what is to be checked
             return p.calendar_next_undated.format(language, label=expected.label.get(language))
-        return p.calendar_unannounced.get(language)
+        return p.unverified_fact.format(language, fact=fact) if unsure else fact
 
     # -- lists, amounts, dates --------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.core.applicability import applies
+from bot.core.freshness import needs_check
 from bot.core.geo import Commune, distance_km
 from bot.core.knowledge import Knowledge
 from bot.core.matching.calendar import deadline, open_session
@@ -21,6 +22,7 @@ from bot.core.matching.results import (
     Verdict,
 )
 from bot.core.models import Carrier, Counter, Language, Level, Need, Scheme, Stage
+from bot.core.money import guaranteed
 
 LEVEL_ORDER = {level: rank for rank, level in enumerate(Level)}
 _WEIGHTS = {Verdict.MET: 1.0, Verdict.PARTIAL: 0.75, Verdict.UNKNOWN: 0.5, Verdict.NOT_MET: 0.0}
@@ -132,15 +134,20 @@ class Matcher:
             self._judged(p.scheme, level, v, profile, commune, on, language)
             for _, p, level, v in near[:limit]
         )
-        counters = self._match_counters(profile, commune, language, limit)
+        counters = self._match_counters(profile, commune, language, limit, on)
         notice = self.explainer.notice([m.level for m in schemes], language)
         return MatchResult(commune, schemes, near_misses, counters, notice)
 
     def counters(
-        self, profile: Profile, language: Language = "fr", limit: int = 1000
+        self,
+        profile: Profile,
+        language: Language = "fr",
+        limit: int = 1000,
+        on: dt.date | None = None,
     ) -> tuple[CounterMatch, ...]:
         """The counters that can receive this project, in the order the citizen sees them."""
-        return self._match_counters(profile, self.check(profile), language, limit)
+        day = on or dt.date.today()
+        return self._match_counters(profile, self.check(profile), language, limit, day)
 
     # -- schemes ----------------------------------------------------------------------------
 
@@ -184,7 +191,7 @@ class Matcher:
         stage = Verdict.MET if gap == 0 else Verdict.NOT_MET
         themed = bool(prepared.themes.intersection(profile.themes))
         if not prepared.themes:
-            theme = Verdict.MET
+            theme = Verdict.MET if scheme.themes_scope is None else Verdict.UNKNOWN
         elif not profile.themes:
             theme = Verdict.UNKNOWN
         elif themed:
@@ -201,6 +208,9 @@ class Matcher:
         calendar = Verdict.MET if open_session(scheme, on) is not None else Verdict.UNKNOWN
         if scheme.calendar.mode == "permanent":
             calendar = Verdict.MET
+        if not scheme.confirmed:  # what it would bring, and when, hold only if it still exists
+            need = Verdict.UNKNOWN if need == Verdict.MET else need
+            calendar = Verdict.UNKNOWN
         return [Verdict.MET, carrier, stage, theme, need, amount, calendar]
 
     def carrier_path(self, scheme: Scheme, carrier: Carrier) -> Carrier | None:
@@ -216,15 +226,23 @@ class Matcher:
         profile: Profile,
         on: dt.date,
     ) -> tuple[object, ...]:
-        """Narrowest territory, then theme fit, then nearest deadline, then certainty."""
+        """Existence, narrowest territory, known calendar, theme fit, nearest deadline, certainty.
+
+        A scheme not confirmed to exist comes after every confirmed one (a door that may not
+        exist is never first); among schemes of one territory, one with no next edition known
+        comes after those whose calendar is.
+        """
         if prepared.themes and prepared.themes.intersection(profile.themes):
             theme_fit = 0
         elif not prepared.themes:
             theme_fit = 1
         else:
             theme_fit = 2
+        unsure = doubt(prepared.scheme, on)
         return (
+            unsure == EXISTENCE_UNSURE,
             LEVEL_ORDER[level],
+            unsure == CALENDAR_UNSURE,
             theme_fit,
             deadline(prepared.scheme, on) or dt.date.max,
             verdicts.count(Verdict.UNKNOWN),
@@ -261,7 +279,7 @@ class Matcher:
     # -- counters ---------------------------------------------------------------------------
 
     def _match_counters(
-        self, profile: Profile, commune: Commune, language: Language, limit: int
+        self, profile: Profile, commune: Commune, language: Language, limit: int, on: dt.date
     ) -> tuple[CounterMatch, ...]:
         found = dict(self._candidates(self._counter_index, commune))
         for counter in self._radius_counters:
@@ -287,7 +305,10 @@ class Matcher:
         measured.sort(
             key=lambda item: (
                 LEVEL_ORDER[item[1]],
-                item[2] if item[2] is not None else float("inf"),
+                # a distance to a placeholder seat ranks no better than no distance
+                item[2]
+                if item[2] is not None and item[0].location_precision != "approximate"
+                else float("inf"),
                 item[0].name,
                 item[0].id,
             )
@@ -302,6 +323,9 @@ class Matcher:
                 for note in counter.regional_notes
                 if applies(note, profile.carrier, commune.region)
             )
+            if needs_check(counter, on) and counter.location_precision != "approximate":
+                # an approximate seat already sends the citizen to check on its site
+                notes += (self.explainer.phrases.counter_unverified.get(language),)
             matches.append(CounterMatch(counter, level, km, reasons, notes))
         return tuple(matches)
 
@@ -317,12 +341,31 @@ class Matcher:
         return round(distance_km(commune.lat, commune.lon, lat, lon), 1)
 
 
+CALENDAR_UNSURE, EXISTENCE_UNSURE = 1, 2
+
+
+def doubt(scheme: Scheme, on: dt.date) -> int:
+    """0: known to exist, with a known calendar; CALENDAR_UNSURE; EXISTENCE_UNSURE."""
+    if not scheme.confirmed:
+        return EXISTENCE_UNSURE
+    if scheme.calendar.unconfirmed and open_session(scheme, on) is None:
+        return CALENDAR_UNSURE
+    return 0
+
+
 def _amount_verdict(prepared: _Prepared, amount: int | None) -> Verdict:
     published = prepared.scheme.amount
     if not prepared.gives_money:
         return Verdict.MET
     if amount is None or published is None or (published.min is None and published.max is None):
         return Verdict.UNKNOWN
+    if published.covers_percent is not None:  # a guarantee: part of a loan, never the need
+        covered = guaranteed(amount, published.covers_percent)
+        return (
+            Verdict.PARTIAL
+            if published.max is not None and covered > published.max
+            else Verdict.MET
+        )
     if published.max is not None and amount > published.max:
         return Verdict.PARTIAL  # the scheme pays part of the need: kept
     if published.min is not None and amount < published.min:

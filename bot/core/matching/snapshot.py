@@ -37,6 +37,9 @@ class SchemeView(Record):
     expenses: tuple[str, ...] = ()
     amount_note: str | None = None
     calendar_note: str | None = None
+    official: bool = True  # false: `url` is a source, no official page is known
+    compiled: dt.date | None = None
+    verified: dt.date | None = None  # when a person last checked it on the official page
 
 
 class Pin(Record):
@@ -124,6 +127,9 @@ def scheme_view(match: SchemeMatch, language: Language) -> SchemeView:
         expenses=tuple(e.get(language) for e in scheme.expenses),
         amount_note=amount.note.get(language) if amount and amount.note else None,
         calendar_note=calendar.note.get(language) if calendar.note else None,
+        official=scheme.official,
+        compiled=scheme.compiled,
+        verified=scheme.verified.on if scheme.verified else None,
     )
 
 

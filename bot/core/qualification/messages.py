@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from bot.core.conversation import Button, Place, Reply
@@ -94,7 +95,9 @@ def card(
         amount=amount,
         calendar=details.get("calendar", ""),
         checks=checks,
-        url=scheme.url,
+        url=scheme.url
+        if scheme.official
+        else words.card_unofficial_link.format(language, url=scheme.url),
     ).replace("\n\n", "\n")
 
 
@@ -125,8 +128,17 @@ def details(scheme: SchemeView, number: int, words: ResultTexts, language: Langu
     checks = [c for c in scheme.checks if c not in said]  # a carrier's condition, said above
     if checks:
         lines += ["", w.details_checks.get(language), *(f"• {c}" for c in checks)]
-    lines += ["", w.details_link.format(language, url=scheme.url)]
+    link = w.details_link if scheme.official else w.details_unofficial_link
+    lines += ["", link.format(language, url=scheme.url)]
+    if scheme.verified is not None:
+        lines.append(w.details_verified.format(language, date=_day(scheme.verified)))
+    elif scheme.compiled is not None:
+        lines.append(w.details_unverified.format(language, date=_day(scheme.compiled)))
     return Reply("\n".join(lines))
+
+
+def _day(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
 
 
 def _counters(
