@@ -10,44 +10,24 @@ Région's 2014 page on CAP'Création ESS (no recent source: unconfirmed).
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlparse
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile, SchemeMatch
-from bot.core.models import Counter, Level, Scheme
+from bot.core.matching import MatchResult
+from bot.core.models import Level
+from tests.knowledge_probe import counter as _counter
+from tests.knowledge_probe import counter_ids as _counter_ids
+from tests.knowledge_probe import found as _found
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
+from tests.knowledge_probe import verdicts as _verdicts
 
-TODAY = dt.date(2026, 12, 3)
 VAL_COUESNON = "35004"  # CC Couesnon Marches de Bretagne, pays de Fougères
 RENNES = "35238"
 FOUGERES = "35115"
 SAINT_MALO = "35288"
 BREST = "29019"
 EMERGENCE_35 = "ille-et-vilaine-emergence-projets-collectifs"
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _counter(catalog: Catalog, counter_id: str) -> Counter:
-    return next(c for c in catalog.knowledge.counters if c.id == counter_id)
-
-
-def _found(result: MatchResult, scheme_id: str) -> SchemeMatch:
-    return next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-
-
-def _verdicts(match: SchemeMatch) -> dict[str, str]:
-    return {a.criterion.value: a.verdict.value for a in match.criteria}
-
-
-def _counter_ids(result: MatchResult) -> list[str]:
-    return [c.counter.id for c in result.counters]
 
 
 def _individual_with_an_idea(catalog: Catalog, commune: str) -> MatchResult:

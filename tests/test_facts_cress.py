@@ -9,17 +9,18 @@ the chamber's own site is known.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter as Tally
 from urllib.parse import urlparse
 
 import pytest
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile
-from bot.core.models import Counter, CounterKind, Level
+from bot.core.matching import MatchResult
+from bot.core.models import CounterKind, Level
+from tests.knowledge_probe import AUDIT as TODAY
+from tests.knowledge_probe import counter as _counter
+from tests.knowledge_probe import match as _match
 
-TODAY = dt.date(2026, 12, 3)
 AGGREGATORS = (
     "wikipedia.org",
     "vvikipidea.org",
@@ -36,10 +37,6 @@ AGGREGATORS = (
 )
 
 
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
 def _individual_in(catalog: Catalog, commune: str) -> MatchResult:
     return _match(
         catalog,
@@ -49,10 +46,6 @@ def _individual_in(catalog: Catalog, commune: str) -> MatchResult:
         themes=["solidarites"],
         needs=["accompagnement"],
     )
-
-
-def _counter(catalog: Catalog, counter_id: str) -> Counter:
-    return next(c for c in catalog.knowledge.counters if c.id == counter_id)
 
 
 @pytest.mark.parametrize(

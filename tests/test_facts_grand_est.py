@@ -11,37 +11,20 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile
-from bot.core.models import Counter, CounterKind, Scheme, SchemeKind
+from bot.core.matching import MatchResult
+from bot.core.models import CounterKind, SchemeKind
+from tests.knowledge_probe import counter as _counter
+from tests.knowledge_probe import criteria as _criteria
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
+from tests.knowledge_probe import scheme_ids as _ids
 
-TODAY = dt.date(2026, 12, 3)
 METZ = "57463"
 NANCY = "54395"
 MOSELLE_CALL = "moselle-aap-innovation-sociale"
 BOITE = "meurthe-et-moselle-boite-a-initiatives"
 AGIR = "meurthe-et-moselle-agir"
 LOCAL_54_COUNTERS = {"la-serre-a-projets", "departement-54-service-ess", "france-active-lorraine"}
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _counter(catalog: Catalog, counter_id: str) -> Counter:
-    return next(c for c in catalog.knowledge.counters if c.id == counter_id)
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _ids(matches: object) -> list[str]:
-    return [m.scheme.id for m in matches]  # type: ignore[attr-defined]
-
-
-def _criteria(result: MatchResult, scheme_id: str) -> dict[str, tuple[str, str]]:
-    match = next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-    return {a.criterion.value: (a.verdict.value, a.detail) for a in match.criteria}
 
 
 def _metz_association(catalog: Catalog, themes: list[str]) -> MatchResult:

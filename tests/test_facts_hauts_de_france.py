@@ -13,10 +13,12 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile, SchemeMatch
-from bot.core.models import Scheme
+from bot.core.matching import MatchResult
+from tests.knowledge_probe import found as _found
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
+from tests.knowledge_probe import verdicts as _verdicts
 
-TODAY = dt.date(2026, 12, 3)
 ARRAS = "62041"
 LENS = "62498"
 HENIN_BEAUMONT = "62427"  # CA d'Hénin-Carvin
@@ -26,22 +28,6 @@ BUDGET = "pas-de-calais-budget-citoyen"
 COMPTOIRS = "pas-de-calais-comptoirs-initiatives-citoyennes"
 INNOVATION = "hauts-de-france-aide-innovation-sociale"
 PAS_DE_CALAIS_COUNTERS = {COMPTOIRS, "departement-62-service-ess", "pas-de-calais-actif"}
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _found(result: MatchResult, scheme_id: str) -> SchemeMatch:
-    return next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-
-
-def _verdicts(match: SchemeMatch) -> dict[str, str]:
-    return {a.criterion.value: a.verdict.value for a in match.criteria}
 
 
 def _recyclerie_in_arras(catalog: Catalog) -> MatchResult:

@@ -7,31 +7,16 @@ and a narrower counter before the national ones).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile, SchemeMatch
 from bot.core.models import Scheme, Text
-
-TODAY = dt.date(2026, 12, 3)
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _found(result: MatchResult, scheme_id: str) -> SchemeMatch:
-    return next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-
-
-def _verdicts(match: SchemeMatch) -> dict[str, tuple[str, str]]:
-    return {a.criterion.value: (a.verdict.value, a.detail) for a in match.criteria}
+from tests.knowledge_probe import AUDIT as TODAY
+from tests.knowledge_probe import found as _found
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
+from tests.knowledge_probe import sentences as _verdicts
 
 
 def _texts(scheme: Scheme) -> Iterator[Text]:

@@ -7,16 +7,18 @@ the communes their sources say they cover.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile
 from bot.core.matching.matcher import doubt
-from bot.core.models import Counter, Scheme
+from tests.knowledge_probe import AUDIT as TODAY
+from tests.knowledge_probe import counter as _counter
+from tests.knowledge_probe import counter_ids as _counters
+from tests.knowledge_probe import criteria as _criteria
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
+from tests.knowledge_probe import scheme_ids as _ids
 
-TODAY = dt.date(2026, 12, 3)
 GIRONDE = "gironde-solutions-solidaires"
 BORDEAUX = "33063"
 LESPARRE = "33240"  # Lesparre-Médoc, rural Médoc, outside Bordeaux Métropole
@@ -28,31 +30,6 @@ LOCAL_COUNTERS = {
     "departement-33-service-ess",
     "france-active-nouvelle-aquitaine",
 }
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _criteria(result: MatchResult, scheme_id: str) -> dict[str, tuple[str, str]]:
-    match = next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-    return {a.criterion.value: (a.verdict.value, a.detail) for a in match.criteria}
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _counter(catalog: Catalog, counter_id: str) -> Counter:
-    return next(c for c in catalog.knowledge.counters if c.id == counter_id)
-
-
-def _eligible(result: MatchResult) -> list[str]:
-    return [m.scheme.id for m in result.schemes]
-
-
-def _counters(result: MatchResult) -> list[str]:
-    return [c.counter.id for c in result.counters]
 
 
 @pytest.mark.parametrize("commune", [BORDEAUX, LESPARRE])
@@ -68,7 +45,7 @@ def test_a_gironde_association_with_a_social_project_gets_the_call_with_its_scop
         themes=[theme],
         needs=["financement"],
     )
-    assert GIRONDE in _eligible(result)
+    assert GIRONDE in _ids(result.schemes)
     verdict, detail = _criteria(result, GIRONDE)["theme"]
     assert verdict == "unknown"
     assert detail.startswith("Objectifs de l'appel : lutte contre toutes les formes d'exclusion")
@@ -124,7 +101,7 @@ def test_a_gironde_commune_gets_the_call_with_the_public_bodies_condition(
         themes=["solidarites"],
         needs=["financement"],
     )
-    assert _eligible(result)[0] == GIRONDE
+    assert _ids(result.schemes)[0] == GIRONDE
     verdict, detail = _criteria(result, GIRONDE)["carrier"]
     assert verdict == "unknown"
     assert "Relais Petite Enfance" in detail
@@ -157,7 +134,7 @@ def test_bordeaux_solidarity_association_gets_the_gironde_call_as_its_local_sche
     assert [m.scheme.id for m in local] == [GIRONDE]
     assert local[0].level.value == "department"
     # Only schemes whose calendar is known come before a call with no confirmed next edition.
-    position = _eligible(result).index(GIRONDE)
+    position = _ids(result.schemes).index(GIRONDE)
     assert all(doubt(m.scheme, TODAY) == 0 for m in result.schemes[:position])
     assert doubt(result.schemes[position].scheme, TODAY) == 1
     assert _counters(result)[0] in LOCAL_COUNTERS

@@ -8,13 +8,12 @@ France Active associations and the two social-innovation incubators cover what t
 
 from __future__ import annotations
 
-import datetime as dt
-
 from bot.core.catalog import Catalog
-from bot.core.matching import MatchResult, Profile
-from bot.core.models import Counter, Scheme
-
-TODAY = dt.date(2026, 12, 3)
+from tests.knowledge_probe import counter as _counter
+from tests.knowledge_probe import counter_ids as _counter_ids
+from tests.knowledge_probe import criteria as _criteria
+from tests.knowledge_probe import match as _match
+from tests.knowledge_probe import scheme as _scheme
 
 TOULOUSE = "31555"
 COLOMIERS = "31149"
@@ -30,27 +29,6 @@ LOCAL_31 = {
     "catalis-incubateur-occitanie",
     "france-active-mpa-occitanie",
 }
-
-
-def _match(catalog: Catalog, **fields: object) -> MatchResult:
-    return catalog.matcher.match(Profile.model_validate(fields), TODAY)
-
-
-def _scheme(catalog: Catalog, scheme_id: str) -> Scheme:
-    return next(s for s in catalog.knowledge.schemes if s.id == scheme_id)
-
-
-def _counter(catalog: Catalog, counter_id: str) -> Counter:
-    return next(c for c in catalog.knowledge.counters if c.id == counter_id)
-
-
-def _criteria(result: MatchResult, scheme_id: str) -> dict[str, tuple[str, str]]:
-    match = next(m for m in (*result.schemes, *result.near_misses) if m.scheme.id == scheme_id)
-    return {a.criterion.value: (a.verdict.value, a.detail) for a in match.criteria}
-
-
-def _counter_ids(result: MatchResult) -> list[str]:
-    return [m.counter.id for m in result.counters]
 
 
 # -- Haute-Garonne fund --------------------------------------------------------------------

@@ -196,7 +196,7 @@ def test_an_unofficial_link_says_no_official_page_is_known(catalog: Catalog) -> 
     assert "pas encore vérifiée sur la page officielle" in text
 
 
-def test_a_counter_never_verified_says_so_and_a_placeholder_seat_ranks_after_located_ones(
+def test_a_counter_never_verified_says_so_unless_its_seat_already_sends_to_its_site(
     catalog: Catalog,
 ) -> None:
     profile = Profile(commune="57463", carrier="association", stage="emergence")  # Metz
@@ -207,10 +207,3 @@ def test_a_counter_never_verified_says_so_and_a_placeholder_seat_ranks_after_loc
         unsure = needs_check(match.counter, dt.date(2026, 12, 3))
         located = match.counter.location_precision != "approximate"
         assert (phrase in match.notes) == (unsure and located), match.counter.id
-    by_level: dict[str, list[bool]] = {}
-    for match in counters:
-        by_level.setdefault(match.level.value, []).append(
-            match.counter.location_precision == "approximate"
-        )
-    for approximate in by_level.values():
-        assert approximate == sorted(approximate), "located seats first within a level"

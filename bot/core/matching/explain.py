@@ -100,11 +100,17 @@ class Explainer:
     def checks(
         self, scheme: Scheme, carrier: Carrier, region: str, language: Language
     ) -> tuple[str, ...]:
-        """What this citizen should verify before applying: only what concerns their carrier."""
+        """What this citizen should verify before applying: only what concerns their carrier.
+
+        Their carrier's condition, a broad call's themes, the requirements and conditions that
+        concern them, then what to check on the official page.
+        """
         checks: list[str] = []
         condition = scheme.carrier_conditions.get(carrier)
         if condition is not None:
             checks.append(condition.get(language))
+        if scheme.themes_scope is not None:  # a broad call: whether the project fits is to check
+            checks.append(scheme.themes_scope.get(language))
         for requirement in applicability.requirements(scheme, carrier):
             checks.append(self._requirement(requirement, language))
         checks.extend(

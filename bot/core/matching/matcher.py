@@ -305,10 +305,7 @@ class Matcher:
         measured.sort(
             key=lambda item: (
                 LEVEL_ORDER[item[1]],
-                # a distance to a placeholder seat ranks no better than no distance
-                item[2]
-                if item[2] is not None and item[0].location_precision != "approximate"
-                else float("inf"),
+                item[2] if item[2] is not None else float("inf"),
                 item[0].name,
                 item[0].id,
             )
