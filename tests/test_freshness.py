@@ -11,6 +11,7 @@ import yaml
 
 from bot.cli import main
 from bot.core.catalog import Catalog
+from bot.core.content import load_qualification
 from bot.core.freshness import needs_check
 from bot.core.knowledge import ContentError, load_knowledge
 from bot.core.matching import MatchResult, Profile
@@ -18,6 +19,7 @@ from bot.core.matching.snapshot import snapshot
 from bot.core.qualification import messages
 
 TODAY = dt.date.today()
+DIALOG = Path(__file__).resolve().parents[1] / "dialogs" / "qualification.yaml"
 DLA = "schemes/dla.yaml"
 
 
@@ -207,3 +209,17 @@ def test_a_counter_never_verified_says_so_unless_its_seat_already_sends_to_its_s
         unsure = needs_check(match.counter, dt.date(2026, 12, 3))
         located = match.counter.location_precision != "approximate"
         assert (phrase in match.notes) == (unsure and located), match.counter.id
+
+
+def test_a_counter_whose_own_site_is_unknown_says_so_where_its_link_is(catalog: Catalog) -> None:
+    dialog = load_qualification(DIALOG, catalog)
+    result = _match(catalog, commune="54395", carrier="association", stage="emergence")  # Nancy
+    view = snapshot(result, "fr", catalog.knowledge.geo.communes)
+    shown = view.counters[: messages.MAX_COUNTERS]
+    unofficial = [c for c in shown if not c.official]
+    assert [c.id for c in unofficial] == ["france-active-lorraine"]
+    words = catalog.knowledge.vocabulary.results
+    said = "\n".join(r.text for r in messages.results(view, dialog.texts, words, "fr"))
+    assert f"— site propre non connu, voir : {unofficial[0].url}" in said
+    official = next(c for c in shown if c.official)
+    assert f"— {official.url}" in said

@@ -276,6 +276,7 @@ class Counter(Record):
     stages: tuple[Stage, ...] = ()
     carriers: tuple[Carrier, ...] = ()
     url: Url
+    official: bool = True  # false: `url` is a page about it, its own site is not known
     how_to_reach: Text | None = None
     regional_notes: tuple[Condition, ...] = ()  # said only in their regions (« En Bretagne… »)
     source: tuple[str, ...] = Field(min_length=1)

@@ -96,6 +96,7 @@ class ResultTexts(Record):
     details_link: Text
     details_unofficial_link: Text  # {url}: no official page is known
     card_unofficial_link: Text  # {url}
+    counter_unofficial_link: Text  # {url}: a page about the counter, its own site not known
     details_verified: Text  # {date}
     details_unverified: Text  # {date}: compiled, never verified
     details_gone: Text

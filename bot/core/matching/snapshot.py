@@ -62,6 +62,7 @@ class CounterView(Record):
     where: str
     pin: Pin | None
     notes: tuple[str, ...] = ()  # said only in the counter's region (« En Bretagne… »)
+    official: bool = True  # false: `url` is a page about it, its own site is not known
 
 
 class CommuneView(Record):
@@ -149,6 +150,7 @@ def _counter(
         where=commune_label(seat) if seat else counter.commune,
         pin=_pin(match, seat),
         notes=match.notes,
+        official=counter.official,
     )
 
 

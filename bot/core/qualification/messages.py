@@ -151,7 +151,7 @@ def _counters(
     national = all(c.level == "national" for c in counters)
     title = words.counters_national_only if national else texts.results_counters_title
     text = [title.get(language)]
-    text += [_counter(c, texts, language) for c in counters]
+    text += [_counter(c, texts, words, language) for c in counters]
     replies = [Reply("\n".join(text))]
     replies.extend(
         Reply(c.name, place=Place(c.name, c.pin.lat, c.pin.lon, c.where))
@@ -161,13 +161,15 @@ def _counters(
     return replies
 
 
-def _counter(counter: CounterView, texts: Texts, language: Language) -> str:
+def _counter(counter: CounterView, texts: Texts, words: ResultTexts, language: Language) -> str:
     how = " ".join(filter(None, (counter.how, *counter.notes)))
     line = texts.results_counter.format(
         language,
         name=counter.name,
         reasons=" · ".join(counter.reasons[:2]),
-        url=counter.url,
+        url=counter.url
+        if counter.official
+        else words.counter_unofficial_link.format(language, url=counter.url),
         how=how,
     )
     return line.rstrip()
