@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bot.core.catalog import Catalog
 from bot.core.matching import MatchResult
 from bot.core.models import CounterKind, SchemeKind
@@ -38,21 +40,22 @@ def _metz_association(catalog: Catalog, themes: list[str]) -> MatchResult:
     )
 
 
-def test_cardiac_alert_app_in_metz_is_eligible_to_the_moselle_call(catalog: Catalog) -> None:
-    result = _metz_association(catalog, ["sante", "numerique"])
+@pytest.mark.parametrize(
+    "themes",
+    [
+        pytest.param(["sante", "numerique"], id="a cardiac-arrest alert app"),
+        pytest.param(["alimentation", "solidarites"], id="a food-collection portal"),
+    ],
+)
+def test_the_laureates_the_founding_page_cites_in_metz_are_eligible_to_the_moselle_call(
+    catalog: Catalog, themes: list[str]
+) -> None:
+    result = _metz_association(catalog, themes)
     assert MOSELLE_CALL in _ids(result.schemes)
     assert MOSELLE_CALL not in _ids(result.near_misses)
     verdict, detail = _criteria(result, MOSELLE_CALL)["theme"]
     assert verdict == "unknown"
     assert "cohésion sociale et territoriale" in detail
-
-
-def test_food_collection_portal_in_metz_is_eligible_to_the_moselle_call(catalog: Catalog) -> None:
-    result = _metz_association(catalog, ["alimentation", "solidarites"])
-    assert MOSELLE_CALL in _ids(result.schemes)
-    assert MOSELLE_CALL not in _ids(result.near_misses)
-    verdict, detail = _criteria(result, MOSELLE_CALL)["theme"]
-    assert verdict == "unknown"
     assert "vérifiez que votre projet y entre" in detail
 
 
