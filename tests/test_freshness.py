@@ -158,7 +158,7 @@ def test_facts_of_a_never_verified_scheme_read_as_to_check_and_verified_ones_do_
     number = [s.id for s in messages.shown(view)].index("france-active-garantie") + 1
     shown = messages.shown(view)[number - 1]
     words = catalog.knowledge.vocabulary.results
-    assert "Fiche vérifiée le 30/11/2026 sur la page officielle." in (
+    assert "Fiche vérifiée le 30 novembre 2026 sur la page officielle." in (
         messages.details(shown, number, words, "fr").text
     )
 

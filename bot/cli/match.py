@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.core.content import Content
 from bot.core.matching import MatchSnapshot, Profile, ProfileError, snapshot
 from bot.core.models import Carrier, Language, Need, Stage
+from bot.core.qualification.messages import scheme_link
 from bot.services.clock import FRANCE
 
 MARKS = {"met": "✓", "partial": "~", "unknown": "?", "not_met": "✗"}
@@ -97,6 +98,7 @@ def parse_profile(data: object) -> Profile:
 def print_match(view: MatchSnapshot, content: Content, language: Language, out: TextIO) -> None:
     """A match as text, in the citizen's words of the dialog (French or English)."""
     texts = content.dialog.texts
+    words = content.catalog.knowledge.vocabulary.results
     if view.schemes:
         intro = texts.results_intro.format(
             language, commune=view.commune.name, count=len(view.schemes)
@@ -110,13 +112,7 @@ def print_match(view: MatchSnapshot, content: Content, language: Language, out: 
             print(f"    {MARKS[criterion.verdict]} {criterion.detail}", file=out)
         for check in scheme.checks:
             print(f"    {texts.results_check.format(language, check=check)}", file=out)
-        words = content.catalog.knowledge.vocabulary.results
-        link = (
-            scheme.url
-            if scheme.official
-            else words.card_unofficial_link.format(language, url=scheme.url)
-        )
-        print(f"    {link}", file=out)
+        print(f"    {scheme_link(scheme, words, language)}", file=out)
     if not view.schemes:
         print(texts.results_none.get(language), file=out)
     if view.near_misses:

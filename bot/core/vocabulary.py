@@ -22,7 +22,6 @@ class Phrases(Record):
     stage_met: Text
     stage_not_met: Text
     theme_any: Text
-    theme_scope: Text  # {scope}: what a call with broad themes says of them
     theme_met: Text
     theme_unknown: Text
     theme_not_met: Text
@@ -48,6 +47,8 @@ class Phrases(Record):
     calendar_unannounced: Text
     calendar_unconfirmed: Text
     calendar_scheme_unconfirmed: Text  # the scheme itself is not confirmed to exist
+    provenance_verified: Text  # {date}: when a person checked it on the official page
+    provenance_compiled: Text  # {date}: compiled from sources, never verified
     remedy_carrier: Text
     remedy_stage_later: Text
     remedy_stage_earlier: Text
@@ -97,8 +98,6 @@ class ResultTexts(Record):
     details_unofficial_link: Text  # {url}: no official page is known
     card_unofficial_link: Text  # {url}
     counter_unofficial_link: Text  # {url}: a page about the counter, its own site not known
-    details_verified: Text  # {date}
-    details_unverified: Text  # {date}: compiled, never verified
     details_gone: Text
     verdict_met: Text
     verdict_partial: Text

@@ -134,6 +134,15 @@ class Explainer:
         phrase: Text = getattr(p, f"requirement_{_PHRASE.get(requirement.name, requirement.name)}")
         return phrase.get(language)
 
+    def provenance(self, scheme: Scheme, language: Language) -> str:
+        """Where the record's facts come from: checked on the official page, or compiled."""
+        if scheme.verified is not None:
+            day = self.date(scheme.verified.on, language)
+            return self.phrases.provenance_verified.format(language, date=day)
+        return self.phrases.provenance_compiled.format(
+            language, date=self.date(scheme.compiled, language)
+        )
+
     def notice(self, levels: Sequence[Level], language: Language) -> str | None:
         """A word when nothing fits, or when only national schemes do."""
         if not levels:
@@ -211,8 +220,8 @@ class Explainer:
 
     def _theme(self, scheme: Scheme, profile: Profile, verdict: Verdict, language: Language) -> str:
         p = self.phrases
-        if not scheme.themes and scheme.themes_scope is not None:
-            return p.theme_scope.format(language, scope=scheme.themes_scope.get(language))
+        if scheme.themes_scope is not None:  # a broad call, in its own words (no theme list)
+            return scheme.themes_scope.get(language)
         if not scheme.themes:
             return p.theme_any.get(language)
         if verdict == Verdict.UNKNOWN:
@@ -238,7 +247,7 @@ class Explainer:
         amount: int | None,
         verdict: Verdict,
         language: Language,
-        unsure: bool = False,
+        unsure: bool,
     ) -> str:
         p = self.phrases
         published = scheme.amount
@@ -247,7 +256,7 @@ class Explainer:
         if published is None or (published.min is None and published.max is None):
             return p.amount_unpublished.get(language)
         if published.covers_percent is not None:
-            sentence = self._guarantee(published, amount, language)
+            sentence = self._guarantee(published, amount, verdict, language)
         else:
             sentence = self._published(published, amount, verdict, language)
         return p.unverified_fact.format(language, fact=sentence) if unsure else sentence
@@ -271,7 +280,9 @@ class Explainer:
             language, amount=asked, min=format_euros(published.min or 0, language)
         )
 
-    def _guarantee(self, published: Amount, amount: int | None, language: Language) -> str:
+    def _guarantee(
+        self, published: Amount, amount: int | None, verdict: Verdict, language: Language
+    ) -> str:
         """A guarantee pays nothing: what share of a bank loan of the need it would cover."""
         p = self.phrases
         percent = published.covers_percent or 0
@@ -279,8 +290,7 @@ class Explainer:
         if amount is None:
             return p.amount_guarantee_unknown.format(language, percent=percent, max=ceiling)
         loan = format_euros(amount, language)
-        covered = guaranteed(amount, percent)
-        if published.max is not None and covered > published.max:
+        if verdict == Verdict.PARTIAL:  # what it would cover passes the ceiling guaranteed
             return p.amount_guarantee_capped.format(
                 language, percent=percent, max=ceiling, amount=loan
             )
@@ -288,13 +298,11 @@ class Explainer:
             language,
             percent=percent,
             max=ceiling,
-            covered=format_euros(covered, language),
+            covered=format_euros(guaranteed(amount, percent), language),
             amount=loan,
         )
 
-    def _calendar(
-        self, scheme: Scheme, on: dt.date, language: Language, unsure: bool = False
-    ) -> str:
+    def _calendar(self, scheme: Scheme, on: dt.date, language: Language, unsure: bool) -> str:
         p = self.phrases
         calendar = scheme.calendar
         session = open_session(scheme, on)

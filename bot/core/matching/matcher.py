@@ -274,6 +274,7 @@ class Matcher:
             checks=explainer.checks(scheme, profile.carrier, commune.region, language),
             deadline=deadline(scheme, on),
             level=level,
+            provenance=explainer.provenance(scheme, language),
         )
 
     # -- counters ---------------------------------------------------------------------------
@@ -321,7 +322,7 @@ class Matcher:
                 if applies(note, profile.carrier, commune.region)
             )
             if needs_check(counter, on) and counter.location_precision != "approximate":
-                # an approximate seat already sends the citizen to check on its site
+                # an approximate seat already says its address is to check
                 notes += (self.explainer.phrases.counter_unverified.get(language),)
             matches.append(CounterMatch(counter, level, km, reasons, notes))
         return tuple(matches)

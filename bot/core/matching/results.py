@@ -69,6 +69,7 @@ class SchemeMatch:
     checks: tuple[str, ...]
     deadline: dt.date | None
     level: Level
+    provenance: str  # « Fiche vérifiée le … » or « Fiche établie le … »
 
 
 @dataclass(frozen=True, slots=True)

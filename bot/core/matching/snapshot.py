@@ -38,8 +38,7 @@ class SchemeView(Record):
     amount_note: str | None = None
     calendar_note: str | None = None
     official: bool = True  # false: `url` is a source, no official page is known
-    compiled: dt.date | None = None
-    verified: dt.date | None = None  # when a person last checked it on the official page
+    provenance: str | None = None  # verified on the official page, or compiled, and when
 
 
 class Pin(Record):
@@ -129,8 +128,7 @@ def scheme_view(match: SchemeMatch, language: Language) -> SchemeView:
         amount_note=amount.note.get(language) if amount and amount.note else None,
         calendar_note=calendar.note.get(language) if calendar.note else None,
         official=scheme.official,
-        compiled=scheme.compiled,
-        verified=scheme.verified.on if scheme.verified else None,
+        provenance=match.provenance,
     )
 
 

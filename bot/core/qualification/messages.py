@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 from bot.core.conversation import Button, Place, Reply
@@ -95,9 +94,7 @@ def card(
         amount=amount,
         calendar=details.get("calendar", ""),
         checks=checks,
-        url=scheme.url
-        if scheme.official
-        else words.card_unofficial_link.format(language, url=scheme.url),
+        url=scheme_link(scheme, words, language),
     ).replace("\n\n", "\n")
 
 
@@ -130,15 +127,16 @@ def details(scheme: SchemeView, number: int, words: ResultTexts, language: Langu
         lines += ["", w.details_checks.get(language), *(f"• {c}" for c in checks)]
     link = w.details_link if scheme.official else w.details_unofficial_link
     lines += ["", link.format(language, url=scheme.url)]
-    if scheme.verified is not None:
-        lines.append(w.details_verified.format(language, date=_day(scheme.verified)))
-    elif scheme.compiled is not None:
-        lines.append(w.details_unverified.format(language, date=_day(scheme.compiled)))
+    if scheme.provenance:
+        lines.append(scheme.provenance)
     return Reply("\n".join(lines))
 
 
-def _day(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+def scheme_link(scheme: SchemeView, words: ResultTexts, language: Language) -> str:
+    """A scheme's link as shown: its official page, or a source said to be one."""
+    if scheme.official:
+        return scheme.url
+    return words.card_unofficial_link.format(language, url=scheme.url)
 
 
 def _counters(
