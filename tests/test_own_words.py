@@ -209,6 +209,26 @@ def test_two_answers_named_at_once_are_no_answer_and_are_both_offered(
     assert driver.state is not None and driver.state.answers["carrier"] == "collectif-informel"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "on est juste quelques habitants, pas encore d'asso",
+        "pas d'association pour l'instant",
+        "sans coopérative",
+        "not an association yet",
+    ],
+)
+def test_an_answer_named_only_to_deny_it_is_not_taken(
+    engine: QualificationEngine, typed: str
+) -> None:
+    driver = _at(engine, "carrier", language="en" if typed.startswith("not") else "fr")
+    driver.send(typed)
+    assert driver.node == "carrier", f"« {typed} » was taken as an answer"
+    assert driver.state is not None and "carrier" not in driver.state.answers
+    driver.send("une association" if not typed.startswith("not") else "an association")
+    assert driver.state is not None and driver.state.answers["carrier"] == "association"
+
+
 def test_two_answers_named_at_once_are_quoted_in_english_too(engine: QualificationEngine) -> None:
     driver = _at(engine, "carrier", language="en")
     driver.send("an association or a cooperative")

@@ -4,7 +4,8 @@ Typed answers are compared folded (case, accents and punctuation ignored), in th
 number of the answer; the whole text equal to one of an answer's names; a name said within a
 longer sentence (« le matin svp », « ça prend forme, on a rencontré la mairie »), a name nested in
 a longer one giving way; the text said within a longer name (« bien vieillir »); then typos, word
-group by word group. Two different answers named is no answer: the question is asked again.
+group by word group. Two different answers named is no answer: the question is asked again;
+so is a sentence whose every name is denied (« pas encore d'asso »): it says what is not.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ TYPO_SCORE = 86.0  # rapidfuzz ratio above which a text is taken as a typo of a 
 MIN_TYPO = 5  # letters of the shortest name a typo is looked for in
 _PARENTHESES = re.compile(r"\(([^)]*)\)")
 _PARTS = re.compile(r"[,;:/…]|\.\.\.")
+# Folded words that deny the name they precede, and those that may stand between them.
+_NEGATIONS = frozenset({"pas", "sans", "ni", "non", "plus", "jamais", "not", "no", "without"})
+_FILLERS = frozenset(
+    {"encore", "de", "d", "du", "des", "un", "une", "le", "la", "les", "l", "en", "yet", "a", "an"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,8 @@ class Chooser:
         if folded.isdigit():
             number = int(folded)
             return (self.choices[number - 1].value,) if 1 <= number <= len(self.choices) else ()
+        if self._denied(folded):  # nor may a typo or a longer name take it back
+            return ()
         for stage in (self._exact, self._within, self._inside, self._typo):
             found = stage(folded)
             if found:  # the first way of naming that finds anything decides, even « two »
@@ -95,6 +103,16 @@ class Chooser:
         A name inside a longer name of another answer said there does not count (« aide » in
         « aide financière »); two answers named apart (« le matin ou le soir ») are no answer.
         """
+        spans = self._spans(folded)
+        return {
+            value
+            for start, end, value in spans
+            if not any(s <= start and end <= e and v != value and e - s > end - start
+                       for s, e, v in spans)
+        }  # fmt: skip
+
+    def _spans(self, folded: str) -> list[tuple[int, int, str]]:
+        """Where each name stands in the sentence, as whole words: (start, end, value)."""
         padded = f" {folded} "
         spans: list[tuple[int, int, str]] = []
         for name, value in self._names:
@@ -104,12 +122,13 @@ class Chooser:
             while start >= 0:
                 spans.append((start, start + len(name) + 2, value))
                 start = padded.find(f" {name} ", start + 1)
-        return {
-            value
-            for start, end, value in spans
-            if not any(s <= start and end <= e and v != value and e - s > end - start
-                       for s, e, v in spans)
-        }  # fmt: skip
+        return spans
+
+    def _denied(self, folded: str) -> bool:
+        """Every name the sentence says is denied (« pas encore d'asso »): it names no answer."""
+        spans = self._spans(folded)
+        padded = f" {folded} "
+        return bool(spans) and all(_negated(padded[:start]) for start, _, _ in spans)
 
     def _inside(self, folded: str) -> set[str]:
         """The sentence said within a longer name, as whole words (« bien vieillir »)."""
@@ -134,6 +153,16 @@ class Chooser:
                 scores[value] = max(scores.get(value, 0.0), score)
         top = max(scores.values(), default=0.0)
         return {value for value, score in scores.items() if score >= top - 2}
+
+
+def _negated(before: str) -> bool:
+    """Whether the words before a name deny it: « pas (encore) d' », « sans », « not a »."""
+    for word in reversed(before.split()):
+        if word in _NEGATIONS:
+            return True
+        if word not in _FILLERS:
+            return False
+    return False
 
 
 def said(text: str, words: Sequence[str]) -> bool:
