@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli import advisors, content, database, match, run
+from bot.cli import advisors, content, database, match, observatory, run
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError
 from bot.config import Settings
 from bot.core.knowledge import ContentError
@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="comptoir", description=__doc__)
     top.add_argument("--knowledge", type=Path, help="dossier de la base de connaissances")
     commands = top.add_subparsers(dest="command", required=True)
-    for module in (content, match, database, run, advisors):
+    for module in (content, match, database, run, advisors, observatory):
         module.register(commands)
     return top
 

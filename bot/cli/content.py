@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli import editing, upkeep
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS, UsageError, lines
 from bot.config import Settings
 from bot.core import freshness
@@ -29,6 +30,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.add_argument("--knowledge", type=Path, dest="knowledge_dir")
     check.add_argument("--strict", action="store_true", help="échouer aussi sur les avertissements")
     check.set_defaults(run=kb_check)
+    editing.register_kb(kb)
+    upkeep.register_kb(kb)
 
     geo = commands.add_parser("geo", help="géographie").add_subparsers(dest="action", required=True)
     build = geo.add_parser("build", help="construire la table des communes")

@@ -13,7 +13,10 @@ from bot.core.filing import Filing
 
 if TYPE_CHECKING:
     from bot.services.ports_advisors import Accounts, Leads
+    from bot.services.ports_content import ContentLog
     from bot.services.ports_dashboard import Credentials, LeadSearch
+    from bot.services.ports_observatory import ObservatoryData
+    from bot.services.ports_upkeep import UpkeepData
 
 JsonObject = dict[str, Any]  # JSON data as a JSON column keeps it
 
@@ -254,6 +257,9 @@ class Storage:
     keys: Keyed
     credentials: Credentials
     lead_search: LeadSearch
+    content_log: ContentLog
+    observatory: ObservatoryData
+    upkeep: UpkeepData
 
     async def close(self) -> None:
         """Release connections."""

@@ -14,6 +14,7 @@ from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.accounts import SqlAccounts
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
+from bot.storage.content_log import SqlContentLog
 from bot.storage.conversations import SqlConversations
 from bot.storage.credentials import SqlCredentials
 from bot.storage.errors import MissingSecret
@@ -21,9 +22,11 @@ from bot.storage.inbox import SqlInbox
 from bot.storage.lead_search import SqlLeadSearch
 from bot.storage.leads import SqlLeads
 from bot.storage.migrate import upgrade_connection, upgrade_engine
+from bot.storage.observatory import SqlObservatory
 from bot.storage.outbox import SqlOutbox
 from bot.storage.privacy import SqlPrivacy
 from bot.storage.pseudonyms import Pseudonyms, stored_key
+from bot.storage.upkeep import SqlUpkeep
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ async def open_storage(
         keys=pseudonyms,
         credentials=SqlCredentials(database),
         lead_search=SqlLeadSearch(database),
+        content_log=SqlContentLog(database),
+        observatory=SqlObservatory(database),
+        upkeep=SqlUpkeep(database),
     )
 
 

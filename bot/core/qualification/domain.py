@@ -14,7 +14,7 @@ from bot.core.dialog.turn import Options, TurnBuilder
 from bot.core.effects import FilePreApplication, ForgetData
 from bot.core.filing import Contact, Filing, MarkerLevel
 from bot.core.matching import MatchSnapshot, Profile, snapshot
-from bot.core.models import Carrier, Language, Need, Stage
+from bot.core.models import Carrier, Language, Level, Need, Stage
 from bot.core.qualification import messages
 from bot.core.qualification.details import Details
 from bot.core.qualification.places import CatalogPlaces
@@ -180,6 +180,12 @@ class Qualification:
             "near_misses": len(result.near_misses),
             "counters": len(result.counters),
             "department": department,
+            # What the observatory and the upkeep lists read: no answer text, only ids.
+            "themes": list(profile.themes),
+            "local_schemes": sum(1 for m in result.schemes if m.level != Level.NATIONAL),
+            "local_counters": sum(1 for m in result.counters if m.level != Level.NATIONAL),
+            "scheme_ids": [m.scheme.id for m in (*result.schemes, *result.near_misses)],
+            "counter_ids": [m.counter.id for m in result.counters],
         }
         turn.events.append(Event("match_run", state.node, detail))
         if not result.schemes or result.notice:

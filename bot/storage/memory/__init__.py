@@ -3,14 +3,17 @@
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.memory.accounts import MemoryAccounts
+from bot.storage.memory.content_log import MemoryContentLog
 from bot.storage.memory.conversations import MemoryConversations
 from bot.storage.memory.credentials import MemoryCredentials
 from bot.storage.memory.inbox import MemoryInbox
 from bot.storage.memory.lead_search import MemoryLeadSearch
 from bot.storage.memory.leads import MemoryLeads
+from bot.storage.memory.observatory import MemoryObservatory
 from bot.storage.memory.outbox import MemoryOutbox
 from bot.storage.memory.privacy import MemoryPrivacy
 from bot.storage.memory.state import MemoryDatabase
+from bot.storage.memory.upkeep import MemoryUpkeep
 from bot.storage.pseudonyms import Pseudonyms
 
 
@@ -28,6 +31,9 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         keys=database.pseudonyms,
         credentials=MemoryCredentials(database),
         lead_search=MemoryLeadSearch(database),
+        content_log=MemoryContentLog(database),
+        observatory=MemoryObservatory(database),
+        upkeep=MemoryUpkeep(database),
     )
 
 

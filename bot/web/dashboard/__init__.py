@@ -17,7 +17,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.web.dashboard import access, export, leads, team
+from bot.web.dashboard import access, export, knowledge, leads, observatory, team, upkeep
 from bot.web.dashboard.pages import HOME, render
 from bot.web.dashboard.present import day, moment
 from bot.web.dashboard.session import FORBIDDEN, PATH, LateKeyedCookies, visitor
@@ -77,7 +77,11 @@ def add_dashboard(app: web.Application) -> None:
     add.add_post(f"{PATH}/equipe/inviter", team.invite)
     add.add_post(f"{PATH}/equipe/{{person}}/lien", team.new_link)
     add.add_post(f"{PATH}/equipe/{{person}}/desactiver", team.disable)
+    knowledge.add_routes(add)
+    upkeep.add_routes(add)
+    observatory.add_routes(add)
     app.cleanup_ctx.append(dashboard_context)
+    app.cleanup_ctx.append(observatory.digest_context)
 
 
 async def home(request: web.Request) -> web.StreamResponse:
