@@ -7,12 +7,15 @@ so that a part is never assembled two ways.
 from __future__ import annotations
 
 import contextlib
+import gc
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.config import Settings
 from bot.core.content import Content
+from bot.core.knowledge import ContentError, Problem
 from bot.services.accounts import AccountService
 from bot.services.cards import CARD, PARIS, CardPrinter
 from bot.services.clock import Clock, utc_now
@@ -23,6 +26,7 @@ from bot.services.meter import NO_METER, Meter
 from bot.services.outbox import Courier
 from bot.services.ports import Storage
 from bot.services.privacy import RetentionKeeper
+from bot.services.publishing import Loader, Publisher, fingerprint
 from bot.services.relay import Relay
 from bot.services.reminders import Reminders
 from bot.services.signin import SignIn
@@ -30,6 +34,10 @@ from bot.services.worklist import Worklist
 from bot.storage import open_storage
 
 log = logging.getLogger(__name__)
+
+
+def _no_folders() -> Content:
+    raise ContentError([Problem("-", 1, "-", "aucun dossier de contenu à recharger")])
 
 
 def load_content(settings: Settings, today: dt.date | None = None) -> Content:
@@ -60,12 +68,22 @@ class Comptoir:
     cards: CardPrinter
     signin: SignIn
     worklist: Worklist
+    publisher: Publisher
 
     @classmethod
     def assemble(
-        cls, content: Content, storage: Storage, clock: Clock = utc_now, meter: Meter = NO_METER
+        cls,
+        content: Content,
+        storage: Storage,
+        clock: Clock = utc_now,
+        meter: Meter = NO_METER,
+        folders: tuple[Path, ...] = (),
+        load: Loader | None = None,
     ) -> Comptoir:
-        """Wire the services over loaded content and opened storage; `meter` counts for ops."""
+        """Wire the services over loaded content and opened storage; `meter` counts for ops.
+
+        `load` loads the content `folders` again for a publication (none: nothing to publish).
+        """
         courier = Courier(storage.outbox, clock=clock, meter=meter)
         holder: list[Comptoir] = []
 
@@ -90,6 +108,13 @@ class Comptoir:
             cards=cards,
             signin=SignIn(storage, clock),
             worklist=Worklist(leads, relay, storage.lead_search, cards),
+            publisher=Publisher(
+                load or _no_folders,
+                lambda new: holder[0].publish(new),
+                storage.content_log,
+                lambda: fingerprint(*folders),
+                clock,
+            ),
         )
         holder.append(comptoir)
         return comptoir
@@ -100,12 +125,28 @@ class Comptoir:
     ) -> Comptoir:
         """Load the content, open the storage, wire the services."""
         content = load_content(settings)
-        return cls.assemble(content, await open_stores(settings, clock), clock, meter)
+        storage = await open_stores(settings, clock)
+        folders = (settings.knowledge_dir, settings.dialogs_dir)
+        comptoir = cls.assemble(
+            content, storage, clock, meter, folders, lambda: load_content(settings)
+        )
+        try:
+            await comptoir.publisher.start()
+        except BaseException:
+            await storage.close()
+            raise
+        return comptoir
 
     def publish(self, content: Content) -> None:
-        """Serve new content from the next turn on (it was loaded and checked as a whole)."""
+        """Serve new content from the next turn on (it was loaded and checked as a whole).
+
+        One assignment per reader, no await between them: a turn sees the old content or the
+        new, never a mix; a conversation of a changed dialog resumes at its node, or at the
+        nearest one it visited that still exists.
+        """
         self.content = content
         self.conversations.content = content
+        gc.freeze()  # the new knowledge joins the old out of the collector's sight (app.py)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop delivering (sends under way get `timeout` seconds) and release the storage;

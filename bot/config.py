@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     web_burst_per_connection: int = Field(default=10, ge=1)
     web_rate_per_address: float = Field(default=10.0, gt=0)
     web_burst_per_address: int = Field(default=40, ge=1)
+    # Content publications: how often each replica looks for a newer one (seconds).
+    content_poll_seconds: float = Field(default=2.0, ge=0.1, le=60)
     # Logs: `text` for a terminal, `json` (one object per line) for a log collector.
     log_format: Literal["text", "json"] = "text"
     # /readyz answers 503 when more outbox messages than this are due and waiting.

@@ -108,10 +108,14 @@ def _unbound(host: str, port: int, error: OSError) -> str:
 
 
 async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> int:
-    """Start the app, listen, print where it is, and stop on the first SIGTERM or SIGINT."""
+    """Start the app, listen, print where it is, and stop on the first SIGTERM or SIGINT.
+
+    SIGHUP publishes the content folders as they are on disk (see bot/web/publication.py).
+    """
     from aiohttp import web
 
     from bot.web.keys import SETTINGS, SHUTDOWN
+    from bot.web.publication import on_hangup
     from bot.web.shutdown import HARD_EXIT_SECONDS, SHUTDOWN_SECONDS, TURNS_SECONDS
     from bot.web.startup import banner, first_start
 
@@ -133,6 +137,7 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
 
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, on_signal, number)
+    loop.add_signal_handler(signal.SIGHUP, on_hangup, app)
     # No access log: it would hold client addresses and query strings. Requests under way at
     # a stop (webhook turns) get the turns' share of the budget, as polled turns do.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=TURNS_SECONDS)
@@ -153,7 +158,7 @@ async def serve(app: web.Application, listening: socket.socket, out: TextIO) -> 
     finally:
         await runner.cleanup()
         last_resort.cancel()
-        for number in (signal.SIGTERM, signal.SIGINT):
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(number)
     took = loop.time() - stopped_at[0] if stopped_at else 0.0
     log.info("stopped in %.1f s", took)

@@ -337,3 +337,32 @@ class LeadCardRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ContentChangeRow(Base):
+    """One saved change to a knowledge record: who, when, which record, the file's diff."""
+
+    __tablename__ = "content_changes"
+    __table_args__ = (Index(None, "record_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[dt.datetime]
+    person_id: Mapped[int | None] = mapped_column(BigInteger)  # None: the command line
+    author: Mapped[str]  # the name shown in the history (kept when the account goes)
+    kind: Mapped[str]  # scheme | counter
+    record_id: Mapped[str]
+    action: Mapped[str]  # created | changed | verified | removed | imported
+    path: Mapped[str]  # the file, relative to the knowledge folder
+    diff: Mapped[str] = mapped_column(Text)
+
+
+class ContentVersionRow(Base):
+    """A publication of the content: every replica serves the newest one within seconds."""
+
+    __tablename__ = "content_versions"
+
+    version: Mapped[int] = mapped_column(BigId, primary_key=True)
+    published_at: Mapped[dt.datetime]
+    author: Mapped[str]
+    last_change: Mapped[int | None] = mapped_column(BigInteger)  # content_changes.id published
+    digest: Mapped[str] = mapped_column(String(64))  # of the files published

@@ -16,6 +16,7 @@ from bot.web.chat import add_chat
 from bot.web.dashboard import add_dashboard
 from bot.web.health import healthz, readyz
 from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN
+from bot.web.publication import RELOAD_PATH, reload_route
 from bot.web.metrics import METRICS, Metrics, metrics
 from bot.web.shutdown import Shutdown
 from bot.web.telegram import WEBHOOK_PATH, telegram_context, telegram_webhook
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+    app.router.add_post(RELOAD_PATH, reload_route)
     app.cleanup_ctx.append(comptoir_context)
     app.cleanup_ctx.append(telegram_context)
     add_chat(app)  # after the services: its channel joins their courier
@@ -43,7 +45,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
 
 async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
-    """The services and their background work: the outbox, the daily purge, lead reminders."""
+    """The services and their background work: the outbox, the purge, reminders, publications."""
     comptoir = await Comptoir.start(app[SETTINGS], meter=app[METRICS])
     app[COMPTOIR] = comptoir
     # The knowledge base and the geography are about a million long-lived objects: out of the
@@ -55,6 +57,9 @@ async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
         asyncio.create_task(comptoir.courier.run(), name="outbox courier"),
         asyncio.create_task(comptoir.retention.run(), name="retention"),
         asyncio.create_task(comptoir.reminders.run(), name="lead reminders"),
+        asyncio.create_task(
+            comptoir.publisher.follow(app[SETTINGS].content_poll_seconds), name="content versions"
+        ),
     ]
     try:
         yield
