@@ -21,6 +21,7 @@ from bot.services.cards import CARD, PARIS, CardPrinter
 from bot.services.clock import Clock, utc_now
 from bot.services.conversations import ConversationService
 from bot.services.desk import LeadDesk
+from bot.services.editing import Checker, Editor
 from bot.services.leads import LeadService
 from bot.services.meter import NO_METER, Meter
 from bot.services.outbox import Courier
@@ -69,6 +70,7 @@ class Comptoir:
     signin: SignIn
     worklist: Worklist
     publisher: Publisher
+    editor: Editor | None  # None: no knowledge folder to edit (a bot assembled in memory)
 
     @classmethod
     def assemble(
@@ -79,10 +81,12 @@ class Comptoir:
         meter: Meter = NO_METER,
         folders: tuple[Path, ...] = (),
         load: Loader | None = None,
+        check: Checker | None = None,
     ) -> Comptoir:
         """Wire the services over loaded content and opened storage; `meter` counts for ops.
 
-        `load` loads the content `folders` again for a publication (none: nothing to publish).
+        `load` loads the content `folders` again for a publication (none: nothing to publish);
+        `check` loads a knowledge folder beside them, to check a staff member's edit.
         """
         courier = Courier(storage.outbox, clock=clock, meter=meter)
         holder: list[Comptoir] = []
@@ -115,6 +119,11 @@ class Comptoir:
                 lambda: fingerprint(*folders),
                 clock,
             ),
+            editor=(
+                Editor(folders[0], check, storage.content_log, clock)
+                if folders and check
+                else None
+            ),
         )
         holder.append(comptoir)
         return comptoir
@@ -128,7 +137,13 @@ class Comptoir:
         storage = await open_stores(settings, clock)
         folders = (settings.knowledge_dir, settings.dialogs_dir)
         comptoir = cls.assemble(
-            content, storage, clock, meter, folders, lambda: load_content(settings)
+            content,
+            storage,
+            clock,
+            meter,
+            folders,
+            lambda: load_content(settings),
+            lambda knowledge: Content.load(knowledge, settings.dialogs_dir, settings.dialog),
         )
         try:
             await comptoir.publisher.start()

@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,10 @@ import aiohttp
 from bot.bootstrap import open_stores
 from bot.cli.outcome import EXIT_OK, EXIT_PROBLEMS
 from bot.config import Settings
+from bot.core.content import Content
+from bot.core.editing.schema import RecordKind
+from bot.core.editing.spreadsheet import describe, export_csv, plan_import, read_csv
+from bot.services.editing import Author, Edit, Editor, Invalid
 from bot.services.ports import Storage
 from bot.services.ports_content import ContentChange
 from bot.web.publication import RELOAD_PATH, reload_token
@@ -28,6 +33,7 @@ ACTIONS = {
     "imported": "importé",
 }
 KINDS = {"scheme": "dispositif", "counter": "structure"}
+KIND_NAMES: dict[str, RecordKind] = {"schemes": "scheme", "counters": "counter"}
 
 
 def register_kb(kb: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +51,20 @@ def register_kb(kb: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     reload.add_argument("--url", help="adresse du serveur (par défaut : COMPTOIR_HOST et PORT)")
     reload.add_argument("--database", help="URL SQLAlchemy de la base")
     reload.set_defaults(run=kb_reload)
+    export = kb.add_parser("export", help="exporter les fiches en tableur (CSV)")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--kind", choices=list(KIND_NAMES), default="schemes")
+    export.add_argument("--output", type=Path, help="fichier à écrire (par défaut : la sortie)")
+    export.add_argument("--knowledge", type=Path, dest="knowledge_dir")
+    export.set_defaults(run=kb_export)
+    load = kb.add_parser("import", help="appliquer un tableur (CSV) exporté puis modifié")
+    load.add_argument("file", type=Path)
+    load.add_argument("--kind", choices=list(KIND_NAMES), help="deviné d'après les colonnes")
+    load.add_argument("--dry-run", action="store_true", help="montrer les changements seulement")
+    load.add_argument("--author", default="ligne de commande", help="nom gardé au journal")
+    load.add_argument("--knowledge", type=Path, dest="knowledge_dir")
+    load.add_argument("--database", help="URL SQLAlchemy de la base")
+    load.set_defaults(run=kb_import)
 
 
 @asynccontextmanager
@@ -134,3 +154,76 @@ def kb_reload(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
     else:
         print(f"Le serveur a refusé la demande ({status} : {answer.get('error')}).", file=out)
     return EXIT_PROBLEMS
+
+
+def _folder(args: argparse.Namespace, settings: Settings) -> Path:
+    chosen: Path | None = getattr(args, "knowledge_dir", None) or getattr(args, "knowledge", None)
+    return chosen or settings.knowledge_dir
+
+
+def _editor(folder: Path, settings: Settings, storage: Storage) -> Editor:
+    def check(knowledge: Path) -> Content:
+        return Content.load(knowledge, settings.dialogs_dir, settings.dialog)
+
+    return Editor(folder, check, storage.content_log)
+
+
+def kb_export(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """The records of one kind as a spreadsheet: UTF-8 with BOM, `;`, one row per record."""
+    kind = KIND_NAMES[args.kind]
+
+    async def records() -> str:
+        async with _storage(args, settings) as storage:
+            editor = _editor(_folder(args, settings), settings, storage)
+            return export_csv(editor.drafts(kind), kind)
+
+    text = asyncio.run(records())
+    if args.output:
+        args.output.write_text(text, encoding="utf-8", newline="")
+        print(f"{args.output} écrit.", file=out)
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+def _guess(text: str) -> RecordKind:
+    """The kind whose columns the file's header has (a scheme has a funder)."""
+    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return "scheme" if "funder" in header.split(";") else "counter"
+
+
+def kb_import(args: argparse.Namespace, settings: Settings, out: TextIO) -> int:
+    """Print what a spreadsheet would change; without --dry-run, apply it (checked, audited)."""
+    text = args.file.read_text(encoding="utf-8-sig")
+    kind = KIND_NAMES[args.kind] if args.kind else _guess(text)
+
+    async def run() -> int:
+        async with _storage(args, settings) as storage:
+            editor = _editor(_folder(args, settings), settings, storage)
+            knowledge = Content.load(
+                editor.knowledge_dir, settings.dialogs_dir, settings.dialog
+            ).catalog.knowledge
+            plan = plan_import(editor.drafts(kind), read_csv(text, kind), kind, knowledge)
+            print(describe(plan), file=out)
+            if plan.errors:
+                return EXIT_PROBLEMS
+            if args.dry_run:
+                print("Simulation : rien n'a été enregistré.", file=out)
+                return EXIT_OK
+            edits = [Edit(kind, a.record_id, a.data, creating=True) for a in plan.added]
+            edits += [Edit(kind, c.record_id, c.data) for c in plan.changed]
+            edits += [Edit(kind, r.record_id, None) for r in plan.removed]
+            outcome = await editor.save_all(edits, Author(args.author), "imported")
+            if isinstance(outcome, Invalid):
+                print("Import refusé, rien n'a été enregistré :", file=out)
+                for problem in outcome.problems or tuple(outcome.errors.values()):
+                    print(problem, file=out)
+                return EXIT_PROBLEMS
+            print(
+                f"Import appliqué : {len(outcome.changes)} fiche(s) enregistrée(s). "
+                "Publiez-les avec `comptoir kb reload`.",
+                file=out,
+            )
+            return EXIT_OK
+
+    return asyncio.run(run())
