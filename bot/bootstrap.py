@@ -7,8 +7,8 @@ so that a part is never assembled two ways.
 from __future__ import annotations
 
 import contextlib
-import gc
 import datetime as dt
+import gc
 import logging
 from dataclasses import dataclass
 from pathlib import Path

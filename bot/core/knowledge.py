@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
-class _Loader(_BaseLoader):
+class KnowledgeLoader(_BaseLoader):
     """Safe loader that leaves dates as text, so that pydantic reports a bad one by field.
 
     Only `true` and `false` are booleans: YAML 1.1 also reads on/off/yes/no as booleans, so a
@@ -40,7 +40,7 @@ class _Loader(_BaseLoader):
 
 
 _BOOL = "tag:yaml.org,2002:bool"
-_Loader.yaml_implicit_resolvers = {
+KnowledgeLoader.yaml_implicit_resolvers = {
     first: [
         (tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$") if tag == _BOOL else regexp)
         for tag, regexp in resolvers
@@ -97,7 +97,7 @@ def parse_yaml(path: Path, label: str) -> tuple[Document | None, list[Problem]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         return None, [Problem(label, 1, "-", f"fichier illisible ({error.__class__.__name__})")]
-    loader = _Loader(text)
+    loader = KnowledgeLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -275,7 +275,7 @@ def load_knowledge(
         seen[kind] = document.label
         verified_line = document.line_of(("verified",) if record.verified else ("compiled",))
         places[kind] = (document.label, verified_line)
-        problems.extend(_check_references(record, document, slugs, geo, today))
+        problems.extend(check_references(record, document, slugs, geo, today))
     if themes_file is not None:
         problems.extend(_check_themes(themes_file, root))
     if problems or themes_file is None or markers is None or vocabulary is None:
@@ -291,7 +291,7 @@ def load_knowledge(
     )
 
 
-def _check_references(
+def check_references(
     record: Scheme | Counter,
     document: Document,
     slugs: set[str] | None,

@@ -16,8 +16,8 @@ from bot.web.chat import add_chat
 from bot.web.dashboard import add_dashboard
 from bot.web.health import healthz, readyz
 from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN
-from bot.web.publication import RELOAD_PATH, reload_route
 from bot.web.metrics import METRICS, Metrics, metrics
+from bot.web.publication import RELOAD_PATH, reload_route
 from bot.web.shutdown import Shutdown
 from bot.web.telegram import WEBHOOK_PATH, telegram_context, telegram_webhook
 

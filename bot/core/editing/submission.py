@@ -24,7 +24,7 @@ from bot.core.editing.plain import plain
 from bot.core.editing.schema import MODELS, RecordKind, Spec, specs
 from bot.core.editing.slots import TICKED, slots
 from bot.core.editing.values import FormValue, form_values
-from bot.core.knowledge import Document, Knowledge, _check_references
+from bot.core.knowledge import Document, Knowledge, check_references
 from bot.core.models import Counter, Scheme
 
 TRUE = frozenset({"oui", "true", "on", "1", "vrai", "x", "yes"})
@@ -241,7 +241,7 @@ def _check(
     label = f"{record.id}.yaml"
     document = Document(Path(label), label, None, {})
     slugs = {theme.slug for theme in knowledge.themes}
-    for problem in _check_references(record, document, slugs, knowledge.geo, today):
+    for problem in check_references(record, document, slugs, knowledge.geo, today):
         message = sentence(problem.message)
         path, line = placer.place(dotted(problem.field), message)
         reader.add(path, on_line(line, message))

@@ -24,7 +24,7 @@ from bot.core.editing.yaml_render import (
     scalar,
     string,
 )
-from bot.core.knowledge import _Loader
+from bot.core.knowledge import KnowledgeLoader
 
 
 @dataclass(frozen=True, order=True)
@@ -36,7 +36,7 @@ class _Edit:
 
 
 def _compose(text: str) -> tuple[yaml.Node | None, object]:
-    loader = _Loader(text)
+    loader = KnowledgeLoader(text)
     try:
         node = loader.get_single_node()
         return node, loader.construct_document(node) if node is not None else None
