@@ -120,9 +120,7 @@ class Comptoir:
                 clock,
             ),
             editor=(
-                Editor(folders[0], check, storage.content_log, clock)
-                if folders and check
-                else None
+                Editor(folders[0], check, storage.content_log, clock) if folders and check else None
             ),
         )
         holder.append(comptoir)
