@@ -81,6 +81,7 @@ def add_dashboard(app: web.Application) -> None:
     upkeep.add_routes(add)
     observatory.add_routes(add)
     app.cleanup_ctx.append(dashboard_context)
+    app.cleanup_ctx.append(upkeep.links_context)
     app.cleanup_ctx.append(observatory.digest_context)
 
 
