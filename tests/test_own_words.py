@@ -165,6 +165,8 @@ def _at(engine: QualificationEngine, node: str, language: str = "fr") -> Driver:
         ("fr", "stage", "on teste deja", "stage", "experimentation"),
         ("fr", "amount", "passer", "amount", None),
         ("fr", "amount", "je ne sais pas", "amount", None),
+        ("fr", "amount", "passer svp", "amount", None),
+        ("fr", "amount", "merci, je passe", "amount", None),
         ("fr", "amount", "environ 15k", "amount", 15000),
         ("fr", "assess_offer", "non merci", "assess", False),
         ("fr", "callback_offer", "oui je veux bien", "callback", True),
@@ -179,6 +181,7 @@ def _at(engine: QualificationEngine, node: str, language: str = "fr") -> Driver:
         ("en", "stage", "just an idea", "stage", "idee"),
         ("en", "preferred_time", "any time", "preferred_time", "indifferent"),
         ("en", "assess_offer", "no thanks", "assess", False),
+        ("en", "amount", "skip please", "amount", None),
     ],
 )
 def test_everyday_words_answer_the_question(

@@ -1,8 +1,92 @@
-"""The observatory's aggregates in SQL (placeholder)."""
+"""The observatory's aggregates in SQL: grouped and counted in the database, read off the loop.
+
+Every figure is a GROUP BY over the events (or the narrow `lead_lines`), so 100,000
+conversations come back as a few hundred rows (see `observatory_queries`). The observatory's
+statements run one at a time, and politely: on SQLite on a connection and in a thread of their
+own, at the lowest CPU priority, in a deferred (read-only) transaction: a WAL snapshot, no
+lock, the shared reader free for the lead lists and the citizens' data exports meanwhile, and
+SQLite's C code leaves the interpreter's lock while it counts; on PostgreSQL without parallel
+workers, so that one core is left for the turns. No write lock is ever taken but for the
+weekly digest's outbox rows.
+"""
 
 from __future__ import annotations
 
-from bot.storage.connection import SqlDatabase
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Connection, Engine, Select, distinct, exists, func, select
+
+from bot.core.observatory.rows import (
+    FUNNEL_KINDS,
+    AssessmentRows,
+    FunnelRow,
+    GapIdeaRow,
+    IdeaRows,
+    LeadRow,
+    MarkerRow,
+    TakingRow,
+    UnheardRow,
+)
+from bot.core.observatory.scope import Scope, months
+from bot.services.ports import Notice, QueuedNotice
+from bot.services.ports_observatory import DIGEST
+from bot.storage.connection import SQLITE_BEGIN, SqlDatabase
+from bot.storage.guard import refuse_nesting
+from bot.storage.keys import aware
+from bot.storage.observatory_queries import (
+    DEPARTMENT,
+    assessments,
+    facets,
+    ideas_from_facets,
+    nothing_local,
+)
+from bot.storage.outbox import write_notices
+from bot.storage.tables import EventRow as E
+from bot.storage.tables import LeadEventRow, OutboxRow, PreApplicationRow
+from bot.storage.tables import LeadLineRow as L
+
+T = TypeVar("T")
+Rows = Select[*tuple[Any, ...]]  # a statement of any columns
+TYPED = E.detail["typed"].as_string()
+BACKGROUND_NICE = 19  # the lowest priority
+DIGEST_LOCK = 0x4F425356  # « OBSV »: the advisory lock of the weekly digest (PostgreSQL)
+
+
+def period(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """The conditions of the scope's instants on a column."""
+    where: list[ColumnElement[bool]] = []
+    if scope.start is not None:
+        where.append(column >= scope.start)
+    if scope.end is not None:
+        where.append(column < scope.end)
+    return where
+
+
+def territory(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
+    """The condition of the scope's départements on a column (none for all of them)."""
+    return [] if scope.departments is None else [column.in_(list(scope.departments))]
+
+
+def matched(scope: Scope) -> list[ColumnElement[bool]]:
+    """The `match_run` events of the scope."""
+    return [E.kind == "match_run", *period(E.at, scope), *territory(DEPARTMENT, scope)]
+
+
+def filed(scope: Scope) -> list[ColumnElement[bool]]:
+    """The leads filed in the scope (by their commune's département)."""
+    return [*period(L.created_at, scope), *territory(L.department, scope)]
+
+
+def _keyed(key: str) -> tuple[str, ...]:
+    """« |a|b| » → (a, b)."""
+    return tuple(part for part in key.split("|") if part)
 
 
 class SqlObservatory:
@@ -10,3 +94,228 @@ class SqlObservatory:
 
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
+        self._reading = asyncio.Lock()
+
+    async def _read(self, query: Callable[[Connection], T]) -> T:
+        """Run `query` on a snapshot off the loop, one at a time (the turns keep the rest)."""
+        engine = self.database.engine
+        async with self._reading:
+            if isinstance(engine, Engine):  # SQLite: a connection and a thread of its own
+                return await _in_background(functools.partial(_read_sqlite, engine, query))
+            return await self.database.read(functools.partial(_read_politely, query))
+
+    async def ideas(self, scope: Scope) -> IdeaRows:
+        """Conversations whose matching ran, each counted once per group."""
+        dialect = self.database.dialect
+
+        def read(connection: Connection) -> IdeaRows:
+            first, last = scope.start, scope.end
+            if first is None or last is None:
+                bounds = select(func.min(E.at), func.max(E.at)).where(*matched(scope))
+                low, high = connection.execute(bounds).one()
+                first, last = first or low, last or high
+            if first is None or last is None:  # no match at all
+                return IdeaRows(0, (), (), (), (), (), None, None)
+            rows = connection.execute(facets(dialect, matched(scope), months(first, last)))
+            return ideas_from_facets(rows.all(), first, last)
+
+        return await self._read(read)
+
+    async def funnel(self, scope: Scope) -> list[FunnelRow]:
+        """Entered, answered, invalid and abandoned events by node."""
+        query = select(E.node, E.kind, func.count(), func.count(distinct(E.chat_hash)))
+        query = (
+            _in_territory(query, scope)
+            .where(E.kind.in_(FUNNEL_KINDS), *period(E.at, scope))
+            .group_by(E.node, E.kind)
+        )
+
+        def read(connection: Connection) -> list[FunnelRow]:
+            return [FunnelRow(*row) for row in connection.execute(query).all()]
+
+        return await self._read(read)
+
+    async def unheard(self, scope: Scope, least: int, limit: int) -> list[UnheardRow]:
+        """The typed answers not understood in at least `least` conversations."""
+        chats = func.count(distinct(E.chat_hash))
+        query = (
+            _in_territory(select(E.node, TYPED, func.count(), chats), scope)
+            .where(E.kind == "invalid_input", TYPED.is_not(None), *period(E.at, scope))
+            .group_by(E.node, TYPED)
+            .having(chats >= least)
+            .order_by(func.count().desc(), chats.desc(), E.node, TYPED)
+            .limit(limit)
+        )
+
+        def read(connection: Connection) -> list[UnheardRow]:
+            return [UnheardRow(*row) for row in connection.execute(query).all()]
+
+        return await self._read(read)
+
+    async def gap_ideas(self, scope: Scope, limit: int) -> list[GapIdeaRow]:
+        """Leads filed in the scope whose match had nothing local, newest first."""
+        no_scheme, no_counter = nothing_local(self.database.dialect)
+        query = (
+            select(
+                L.department,
+                L.themes_key,
+                L.carrier,
+                L.stage,
+                L.needs_key,
+                L.idea,
+                L.created_at,
+                no_scheme,
+                no_counter,
+            )
+            .select_from(L)
+            .join(PreApplicationRow, PreApplicationRow.id == L.lead_id)
+            .where(*filed(scope), no_scheme | no_counter)
+            .order_by(L.created_at.desc(), L.lead_id.desc())
+            .limit(limit)
+        )
+
+        def read(connection: Connection) -> list[GapIdeaRow]:
+            return [
+                GapIdeaRow(
+                    department=department or "",
+                    themes=_keyed(themes),
+                    carrier=carrier,
+                    stage=stage,
+                    needs=_keyed(needs),
+                    idea=idea,
+                    filed_at=at,
+                    without_scheme=bool(scheme),
+                    without_counter=bool(counter),
+                )
+                for department, themes, carrier, stage, needs, idea, at, scheme, counter in (
+                    connection.execute(query).all()
+                )
+            ]
+
+        return await self._read(read)
+
+    async def leads(self, scope: Scope) -> list[LeadRow]:
+        """Leads filed in the scope, by counter and status."""
+        query = (
+            select(L.counter_id, L.status, func.count())
+            .where(*filed(scope))
+            .group_by(L.counter_id, L.status)
+        )
+
+        def read(connection: Connection) -> list[LeadRow]:
+            return [LeadRow(*row) for row in connection.execute(query).all()]
+
+        return await self._read(read)
+
+    async def takings(self, scope: Scope, chunk: int) -> AsyncIterator[list[TakingRow]]:
+        """Leads filed in the scope with their first « pris en charge », `chunk` at a time."""
+        taken = (
+            select(func.min(LeadEventRow.at))
+            .where(LeadEventRow.lead_id == L.lead_id, LeadEventRow.kind == "taken")
+            .scalar_subquery()
+        )
+        after = 0
+        while True:
+            query = (
+                select(L.lead_id, L.department, L.created_at, taken)
+                .where(*filed(scope), L.lead_id > after)
+                .order_by(L.lead_id)
+                .limit(chunk)
+            )
+            rows = await self._read(_takings(query))
+            if rows:
+                yield rows
+            if len(rows) < chunk:
+                return
+            after = rows[-1].lead_id
+
+    async def assessments(self, scope: Scope) -> AssessmentRows:
+        """The self-assessments of the leads filed in the scope, by marker and level."""
+        levels, assessed = assessments(self.database.dialect, filed(scope))
+
+        def read(connection: Connection) -> AssessmentRows:
+            rows = tuple(
+                MarkerRow(str(marker), int(level), int(count))
+                for marker, level, count in connection.execute(levels).all()
+                if marker is not None and level is not None
+            )
+            return AssessmentRows(int(connection.scalar(assessed) or 0), rows)
+
+        return await self._read(read)
+
+    async def digest_sent(self, since: dt.datetime) -> bool:
+        """Whether a weekly digest was queued since this instant."""
+        query = select(exists().where(OutboxRow.kind == DIGEST, OutboxRow.created_at >= since))
+        return bool(await self.database.read(lambda connection: connection.scalar(query)))
+
+    async def send_digest(
+        self, since: dt.datetime, notices: Sequence[Notice], at: dt.datetime
+    ) -> list[QueuedNotice] | None:
+        """Queue the digest's messages unless one was queued since `since`, atomically."""
+        refuse_nesting("send_digest")
+        aware(at)
+        sent = select(exists().where(OutboxRow.kind == DIGEST, OutboxRow.created_at >= since))
+        async with self.database.transaction() as connection:
+            if self.database.dialect == "postgresql":  # SQLite's BEGIN IMMEDIATE serialises
+                await connection.execute(select(func.pg_advisory_xact_lock(DIGEST_LOCK)))
+            if await connection.scalar(sent):
+                return None
+            return await write_notices(connection, notices, at)
+
+
+async def _in_background(work: Callable[[], T]) -> T:
+    """Run `work` in a thread of its own at the lowest CPU priority (Linux: a thread's nice
+    value is its own): on a small machine the event loop's thread, and so the citizens' turns,
+    come first; SQLite leaves the interpreter's lock while it counts."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return  # the request went away meanwhile
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        with contextlib.suppress(AttributeError, OSError):  # no such call, or not allowed
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        try:
+            result, error = work(), None
+        except BaseException as failure:  # handed to the awaiting task
+            result, error = None, failure
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=run, name="observatory", daemon=True).start()
+    return await done
+
+
+def _read_politely(query: Callable[[Connection], T], connection: Connection) -> T:
+    """PostgreSQL: one core for the observatory (no parallel workers), the rest for turns."""
+    connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    return query(connection)
+
+
+def _read_sqlite(engine: Engine, query: Callable[[Connection], T]) -> T:
+    """A deferred transaction on a pooled connection (a WAL snapshot: no lock), in a thread."""
+    with engine.connect() as connection:
+        reading = connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})
+        with reading.begin():
+            return query(reading)
+
+
+def _in_territory(query: Rows, scope: Scope) -> Rows:
+    """Only the events of conversations whose matching ran in the scope's départements."""
+    if scope.departments is None:
+        return query
+    chats = select(E.chat_hash).where(*matched(scope)).distinct().subquery("matched")
+    return query.select_from(chats).join(E, E.chat_hash == chats.c.chat_hash)
+
+
+def _takings(query: Rows) -> Callable[[Connection], list[TakingRow]]:
+    def read(connection: Connection) -> list[TakingRow]:
+        return [TakingRow(*row) for row in connection.execute(query).all()]
+
+    return read

@@ -25,6 +25,7 @@ from bot.core.matching import Matcher, Profile
 from bot.core.models import Carrier, Counter, Need, Scheme, Stage
 from bot.core.themes import root
 from tests.benchmarks.dashboard import bench_dashboard
+from tests.benchmarks.observatory import bench_observatory
 from tests.benchmarks.telegram_load import bench_telegram
 from tests.benchmarks.turns import bench_turns
 from tests.benchmarks.webchat import bench_webchat
@@ -297,6 +298,7 @@ def main() -> int:
     asyncio.run(bench_telegram(ROWS.append))
     asyncio.run(bench_webchat(ROWS.append))
     asyncio.run(bench_dashboard(ROWS.append))
+    asyncio.run(bench_observatory(ROWS.append))
     widths = [max(len(row[i]) for row in ROWS) for i in range(4)]
     header = ("benchmark", "measured", "target", "status", "note")
     print("  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0], strict=False)))

@@ -115,6 +115,7 @@ class Engine(Walker[MemoT]):
         return out.turn()
 
     def _typed(self, out: TurnBuilder[MemoT], text: str, context: Context) -> None:
+        out.typed = text
         aside = self.domain.aside(None, text, out.state, context)
         if aside is not None:
             out.replies.extend(aside)

@@ -35,6 +35,7 @@ class TurnBuilder(Generic[MemoT]):
     replies: list[Reply] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    typed: str | None = None  # the text typed this turn (the observatory keeps unheard ones)
 
     def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = ()) -> None:
         """Add a message."""

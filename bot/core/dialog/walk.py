@@ -11,6 +11,7 @@ from bot.core.dialog.schema import ASKING, Dialog, Node
 from bot.core.dialog.state import AnswerValue, MemoT, Pending, State
 from bot.core.dialog.turn import Domain, TurnBuilder
 from bot.core.models import Language
+from bot.core.observatory.unheard import invalid_detail
 
 MENU_NODE = "_menu"  # `_menu|<action>`: a button of an end's menu, running a command
 
@@ -68,7 +69,8 @@ class Walker(Generic[MemoT]):
         out.say(
             render.label(custom, out.state) if custom else render.text(key, out.state, **values)
         )
-        out.events.append(Event("invalid_input", out.state.node, {"reason": key}))
+        detail = invalid_detail(key, node.kind if node is not None else None, out.typed)
+        out.events.append(Event("invalid_input", out.state.node, detail))
         self._reask(out)
 
     # -- moving through the tree ------------------------------------------------------------

@@ -27,6 +27,10 @@ _PARENTHESES = re.compile(r"\(([^)]*)\)")
 _PARTS = re.compile(r"[,;:/…]|\.\.\.")
 # Folded words that deny the name they precede, and those that may stand between them.
 _NEGATIONS = frozenset({"pas", "sans", "ni", "non", "plus", "jamais", "not", "no", "without"})
+# Folded courtesies a short answer may carry before or after it.
+_POLITENESS = re.compile(
+    r"(?:^|\s)(?:svp|stp|s il vous plait|s il te plait|merci(?: beaucoup)?|please|thanks?)(?=\s|$)"
+)
 _FILLERS = frozenset(
     {"encore", "de", "d", "du", "des", "un", "une", "le", "la", "les", "l", "en", "yet", "a", "an"}
 )
@@ -166,6 +170,7 @@ def _negated(before: str) -> bool:
 
 
 def said(text: str, words: Sequence[str]) -> bool:
-    """Whether the text is one of these words or expressions (folded), as a whole."""
-    folded = fold(text)
+    """Whether the text is one of these words or expressions (folded), as a whole, politeness
+    around it aside (« passer svp », « merci, je passe »)."""
+    folded = " ".join(_POLITENESS.sub(" ", f" {fold(text)} ").split())
     return bool(folded) and any(folded == fold(word) for word in words)
