@@ -82,7 +82,8 @@ def funnel(rows: Iterable[FunnelRow], names: Names, territorial: bool) -> Funnel
             counts[row.node][column] = row.events if column == 2 else row.conversations
     known = [node for node, _ in names.steps]
     labels = dict(names.steps)
-    older = sorted(node for node in counts if node not in labels)
+    # A node the dialog no longer has is shown after the others; one that asks nothing is not.
+    older = sorted(node for node in counts if node not in labels and node not in names.silent)
     steps = tuple(
         Step(node, labels.get(node, node), *(Count.of(n) for n in counts.get(node, [0, 0, 0, 0])))
         for node in (*known, *older)

@@ -39,6 +39,7 @@ class Names:
     scale: tuple[str, ...]  # the self-assessment's levels, 0 first
     steps: tuple[tuple[str, str], ...]  # (node, label), questions and ends in dialog order
     staff: str  # who has the leads no counter has
+    silent: frozenset[str] = frozenset()  # the dialog's nodes that ask nothing (not steps)
     statuses: Mapping[str, str] = field(default_factory=lambda: STATUS_LABELS)
 
     def theme(self, slug: str | None) -> str:
@@ -70,6 +71,7 @@ def names(knowledge: Knowledge, dialog: Dialog, staff: str) -> Names:
         scale=tuple(level.fr for level in knowledge.markers.scale),
         steps=tuple((node, step_label(dialog, node)) for node in steps(dialog)),
         staff=staff,
+        silent=frozenset(dialog.nodes) - frozenset(steps(dialog)),
     )
 
 
