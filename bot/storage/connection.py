@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -176,6 +177,9 @@ class SqlDatabase:
             self._writer = engine.connect().execution_options(**{SQLITE_BEGIN: ""})
         self._writing = asyncio.Lock()
         self._reading = asyncio.Lock()
+        # Held by the worker thread while it reads: a read whose awaiting task was cancelled
+        # (a stop) still runs to its end, and the reader is closed only after it.
+        self._reader_busy = threading.Lock()
         self._closed = False
 
     @classmethod
@@ -227,11 +231,19 @@ class SqlDatabase:
             return await asyncio.to_thread(self._read_sqlite, query)
 
     def _read_sqlite(self, query: Callable[[Connection], T]) -> T:
-        if self._reader is None:
-            assert isinstance(self.engine, Engine)
-            self._reader = self.engine.connect().execution_options(**{SQLITE_BEGIN: "BEGIN"})
-        with self._reader.begin():  # a deferred BEGIN: a snapshot, no lock
-            return query(self._reader)
+        with self._reader_busy:
+            if self._closed:
+                raise DatabaseClosed()
+            if self._reader is None:
+                assert isinstance(self.engine, Engine)
+                self._reader = self.engine.connect().execution_options(**{SQLITE_BEGIN: "BEGIN"})
+            with self._reader.begin():  # a deferred BEGIN: a snapshot, no lock
+                return query(self._reader)
+
+    def _close_reader(self) -> None:
+        with self._reader_busy:
+            if self._reader is not None:
+                self._reader.close()
 
     async def checkpoint(self) -> None:
         """SQLite: copy the write-ahead log into the file and empty it (old pages go too)."""
@@ -255,9 +267,9 @@ class SqlDatabase:
         """Release connections; the stores refuse to work after (`DatabaseClosed`)."""
         self._closed = True
         if isinstance(self.engine, Engine):
-            for connection in (self._writer, self._reader):
-                if connection is not None:
-                    connection.close()
+            await asyncio.to_thread(self._close_reader)  # after a read under way, if any
+            if self._writer is not None:
+                self._writer.close()
             self.engine.dispose()
         else:
             await self.engine.dispose()
