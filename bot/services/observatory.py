@@ -11,7 +11,6 @@ twice, and a server down on Monday sends it at its first look afterwards.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -39,6 +38,7 @@ from bot.core.observatory.scope import (
 from bot.services.cards import chat_key
 from bot.services.clock import Clock, utc_now
 from bot.services.outbox import Courier, message_notice
+from bot.services.periodic import repeat
 from bot.services.ports import Storage
 from bot.services.ports_observatory import DIGEST
 
@@ -131,13 +131,7 @@ class Observatory:
 
     async def run(self) -> None:
         """Look for the week's digest now, then every `every` seconds, until stopped."""
-        while not self._stopping.is_set():
-            try:
-                await self.once()
-            except Exception:  # the database may be briefly away: the next look tries again
-                log.exception("observatory: the weekly digest's look failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.every)
+        await repeat(self.once, self.every, self._stopping, "observatory: the weekly digest")
 
     def stop(self) -> None:
         """Stop after the look in progress."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -14,6 +13,7 @@ from bot.core.leads import Reminder, Status, reminder_due
 from bot.core.workdays import working_days_between
 from bot.services.cards import PARIS, Directory, card_notices, directory, note
 from bot.services.leads import LeadService
+from bot.services.periodic import repeat
 from bot.services.ports import Notice
 from bot.services.ports_advisors import Card, Lead, LeadEvent
 
@@ -38,13 +38,7 @@ class Reminders:
 
     async def run(self) -> None:
         """Nudge what is due, then again every `every` seconds, until stopped."""
-        while not self._stopping.is_set():
-            try:
-                await self.once()
-            except Exception:  # the database may be briefly away: the next look tries again
-                log.exception("reminders: this look failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.every)
+        await repeat(self.once, self.every, self._stopping, "reminders")
 
     def stop(self) -> None:
         """Stop after the look in progress."""
