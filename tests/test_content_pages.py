@@ -201,8 +201,12 @@ async def test_verified_today_records_who_when_and_the_page(staff: Desk) -> None
 
 
 async def test_a_record_created_from_the_template_is_written_and_listed(staff: Desk) -> None:
-    status, _ = await staff.get("/conseillers/contenu/structures/nouveau")
-    assert status == 200
+    status, page = await staff.get("/conseillers/contenu/structures/nouveau")
+    assert status == 200 and "<h1>Nouvelle structure</h1>" in page
+    assert (
+        "<h1>Nouveau dispositif</h1>"
+        in (await staff.get("/conseillers/contenu/dispositifs/nouveau"))[1]
+    )
     editor = comptoir_of(staff).editor
     assert editor is not None
     base = editor.draft("counter", "dla")
