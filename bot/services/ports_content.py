@@ -47,6 +47,9 @@ class ContentLog(Protocol):
     async def last_change(self) -> int | None:
         """The id of the newest change, if any."""
 
+    async def changes_after(self, change_id: int) -> int:
+        """How many changes were saved after this one (those a publication has not taken)."""
+
     async def publish(
         self, at: dt.datetime, author: str, last_change: int | None, digest: str
     ) -> Publication:

@@ -58,6 +58,15 @@ class SqlContentLog:
 
         return await self._database.read(read)
 
+    async def changes_after(self, change_id: int) -> int:
+        """How many changes were saved after this one."""
+        query = select(func.count()).select_from(Change).where(Change.id > change_id)
+
+        def read(connection: Connection) -> int:
+            return int(connection.scalar(query) or 0)
+
+        return await self._database.read(read)
+
     async def publish(
         self, at: dt.datetime, author: str, last_change: int | None, digest: str
     ) -> Publication:

@@ -32,6 +32,10 @@ class MemoryContentLog:
         """The id of the newest change, if any."""
         return self._changes[-1].id if self._changes else None
 
+    async def changes_after(self, change_id: int) -> int:
+        """How many changes were saved after this one."""
+        return sum(1 for c in self._changes if c.id > change_id)
+
     async def publish(
         self, at: dt.datetime, author: str, last_change: int | None, digest: str
     ) -> Publication:

@@ -42,11 +42,8 @@ async def state(request: web.Request) -> PublicationState:
     comptoir = request.app[COMPTOIR]
     log = comptoir.storage.content_log
     newest = await log.published()
-    last = await log.last_change()
     published_up_to = newest.last_change if newest and newest.last_change else 0
-    waiting = 0
-    if last is not None and last > published_up_to:
-        waiting = sum(1 for c in await log.history(None, 1000) if c.id > published_up_to)
+    waiting = await log.changes_after(published_up_to)
     return PublicationState(comptoir.publisher.version, newest, waiting)
 
 
