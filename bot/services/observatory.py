@@ -5,7 +5,8 @@ core (`bot.core.observatory`); a result is kept a few minutes per period and ter
 computation serves every request asking for it meanwhile. Once a week (Monday from 9:00 in
 France) the gaps of the week before go to the staff's Telegram group, when one is linked: the
 digest is remembered by its own outbox rows, so a restart or a second replica never sends it
-twice, and a server down on Monday sends it at its first look afterwards.
+twice, and a server down on Monday sends it at its first look afterwards. The same periodic look
+first rolls up the days closed since the last one (storage keeps their counts).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ UNHEARD_LEAST = THRESHOLD  # a typed answer is shown once typed in 5 conversatio
 UNHEARD_SHOWN = 20
 GAP_IDEAS = 50  # the newest ideas behind the gaps
 CHUNK = 2000  # leads read at a time for the delays
-EVERY = 15 * 60.0  # seconds between two looks for the weekly digest
+EVERY = 15 * 60.0  # seconds between two looks (the roll-up, the weekly digest)
 DIGEST_HOUR = 9  # Monday, Paris time
 DIGEST_LINES = 12  # gaps listed in the digest (Telegram: 4096 characters a message)
 PAGE = "/conseillers/observatoire"
@@ -130,8 +131,21 @@ class Observatory:
     # -- the weekly digest ----------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Look for the week's digest now, then every `every` seconds, until stopped."""
-        await repeat(self.once, self.every, self._stopping, "observatory: the weekly digest")
+        """Roll up the closed days and look for the week's digest now, then every `every`
+        seconds, until stopped."""
+        await repeat(self.look, self.every, self._stopping, "observatory: the periodic look")
+
+    async def look(self) -> bool:
+        """Count the days closed since the last look once and for all, then send the digest if
+        due; whether it went."""
+        try:
+            rolled = await self.storage.observatory.roll_up(self.clock())
+        except Exception:  # the digest still goes: it counts the days not rolled up itself
+            log.exception("observatory: the roll-up failed")
+        else:
+            if rolled:
+                log.info("observatory: %d closed day(s) rolled up", rolled)
+        return await self.once()
 
     def stop(self) -> None:
         """Stop after the look in progress."""

@@ -51,17 +51,23 @@ class ObservatoryData(Protocol):
     """The stored facts the observatory counts; every read runs off the event loop."""
 
     async def ideas(self, scope: Scope) -> IdeaRows:
-        """Conversations whose matching ran (`match_run`), each counted once per group."""
+        """Conversations whose matching ran (`match_run`), counted once a day per group (see
+        `bot.core.observatory.days`)."""
 
     async def funnel(self, scope: Scope) -> list[FunnelRow]:
-        """Entered, answered, invalid and abandoned events by node.
+        """Entered, answered, invalid and abandoned events by node, conversations counted once
+        a day.
 
-        With départements, only the conversations whose matching ran there.
+        With départements, only the conversations whose matching ran there that day.
         """
 
     async def unheard(self, scope: Scope, least: int, limit: int) -> list[UnheardRow]:
-        """The typed answers not understood, typed in at least `least` conversations, most
-        frequent first."""
+        """The typed answers not understood, typed in at least `least` conversations (counted
+        once a day), most frequent first."""
+
+    async def roll_up(self, now: dt.datetime) -> int:
+        """Count once every closed day not counted yet (a day is closed a few minutes after
+        its midnight in France); how many days this call counted."""
 
     async def gap_ideas(self, scope: Scope, limit: int) -> list[GapIdeaRow]:
         """Leads filed in the scope whose match had no local scheme or no local counter,

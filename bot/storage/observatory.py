@@ -1,13 +1,14 @@
 """The observatory's aggregates in SQL: grouped and counted in the database, read off the loop.
 
-Every figure is a GROUP BY over the events (or the narrow `lead_lines`), so 100,000
-conversations come back as a few hundred rows (see `observatory_queries`). The observatory's
+The conversations' figures add up daily roll-ups, written once a day is closed, and count from
+the events only the day in progress (`observatory_days`); the leads' are GROUP BYs over the
+narrow `lead_lines`. 100,000 conversations over a year are a few thousand rows. The observatory's
 statements run one at a time, and politely: on SQLite on a connection and in a thread of their
 own, at the lowest CPU priority, in a deferred (read-only) transaction: a WAL snapshot, no
 lock, the shared reader free for the lead lists and the citizens' data exports meanwhile, and
 SQLite's C code leaves the interpreter's lock while it counts; on PostgreSQL without parallel
-workers, so that one core is left for the turns. No write lock is ever taken but for the
-weekly digest's outbox rows.
+workers, so that one core is left for the turns. Write transactions are only the roll-up's,
+one short one per closed day, and the weekly digest's outbox rows.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, distinct, exists, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, exists, func, insert, select
 
+from bot.core.observatory import days
+from bot.core.observatory.days import EVERY_THEME as EVERY
+from bot.core.observatory.days import IdeaCell, in_territory
 from bot.core.observatory.rows import (
-    FUNNEL_KINDS,
     AssessmentRows,
     FunnelRow,
     GapIdeaRow,
@@ -34,27 +37,34 @@ from bot.core.observatory.rows import (
     TakingRow,
     UnheardRow,
 )
-from bot.core.observatory.scope import Scope, months
+from bot.core.observatory.scope import Scope, day_of
 from bot.services.ports import Notice, QueuedNotice
 from bot.services.ports_observatory import DIGEST
 from bot.storage.connection import SQLITE_BEGIN, SqlDatabase
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import aware
-from bot.storage.observatory_queries import (
-    DEPARTMENT,
-    assessments,
-    facets,
-    ideas_from_facets,
-    nothing_local,
+from bot.storage.observatory_days import (
+    CLAIM,
+    Plan,
+    counted_ideas,
+    counted_steps,
+    counted_unheard,
+    day_counts,
+    rolled_rows,
+    rolled_where,
+    unrolled,
+    with_plan,
 )
+from bot.storage.observatory_queries import assessments
+from bot.storage.observatory_tables import IdeaDayRow as I
+from bot.storage.observatory_tables import StepDayRow as S
+from bot.storage.observatory_tables import UnheardDayRow as U
 from bot.storage.outbox import write_notices
-from bot.storage.tables import EventRow as E
-from bot.storage.tables import LeadEventRow, OutboxRow, PreApplicationRow
+from bot.storage.tables import LeadEventRow, OutboxRow
 from bot.storage.tables import LeadLineRow as L
 
 T = TypeVar("T")
 Rows = Select[*tuple[Any, ...]]  # a statement of any columns
-TYPED = E.detail["typed"].as_string()
 BACKGROUND_NICE = 19  # the lowest priority
 DIGEST_LOCK = 0x4F425356  # « OBSV »: the advisory lock of the weekly digest (PostgreSQL)
 
@@ -72,11 +82,6 @@ def period(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
 def territory(column: Any, scope: Scope) -> list[ColumnElement[bool]]:
     """The condition of the scope's départements on a column (none for all of them)."""
     return [] if scope.departments is None else [column.in_(list(scope.departments))]
-
-
-def matched(scope: Scope) -> list[ColumnElement[bool]]:
-    """The `match_run` events of the scope."""
-    return [E.kind == "match_run", *period(E.at, scope), *territory(DEPARTMENT, scope)]
 
 
 def filed(scope: Scope) -> list[ColumnElement[bool]]:
@@ -105,56 +110,99 @@ class SqlObservatory:
             return await self.database.read(functools.partial(_read_politely, query))
 
     async def ideas(self, scope: Scope) -> IdeaRows:
-        """Conversations whose matching ran, each counted once per group."""
+        """Conversations whose matching ran, counted once a day per group."""
         dialect = self.database.dialect
+        departments = scope.departments
 
-        def read(connection: Connection) -> IdeaRows:
-            first, last = scope.start, scope.end
-            if first is None or last is None:
-                bounds = select(func.min(E.at), func.max(E.at)).where(*matched(scope))
-                low, high = connection.execute(bounds).one()
-                first, last = first or low, last or high
-            if first is None or last is None:  # no match at all
-                return IdeaRows(0, (), (), (), (), (), None, None)
-            rows = connection.execute(facets(dialect, matched(scope), months(first, last)))
-            return ideas_from_facets(rows.all(), first, last)
+        def read(connection: Connection, chosen: Plan) -> IdeaRows:
+            cells: list[IdeaCell] = []
+            seen: list[dt.date] = []
+            if chosen.first is not None:
+                where = rolled_where(I, chosen, departments)
+                sums = (func.sum(I.conversations), func.sum(I.without_scheme))
+                query = select(I.month, I.department, I.theme, *sums, func.sum(I.without_counter))
+                for month, department, theme, n, schemes, counters in connection.execute(
+                    query.where(*where).group_by(I.month, I.department, I.theme)
+                ):
+                    counts = (int(n), int(schemes), int(counters))  # PostgreSQL sums decimals
+                    cells.append(IdeaCell(month, department, theme, *counts))
+                bounds = select(func.min(I.day), func.max(I.day)).where(*where)
+                seen += [d for d in connection.execute(bounds.where(I.theme == EVERY)).one() if d]
+            for start, end in chosen.spans:
+                found = [
+                    cell
+                    for cell in counted_ideas(connection, dialect, start, end)
+                    if departments is None or cell.department in departments
+                ]
+                if found:
+                    seen.append(day_of(start))
+                cells += found
+            return days.ideas(cells, min(seen, default=None), max(seen, default=None))
 
-        return await self._read(read)
+        return await self._read(with_plan(scope, read))
 
     async def funnel(self, scope: Scope) -> list[FunnelRow]:
-        """Entered, answered, invalid and abandoned events by node."""
-        query = select(E.node, E.kind, func.count(), func.count(distinct(E.chat_hash)))
-        query = (
-            _in_territory(query, scope)
-            .where(E.kind.in_(FUNNEL_KINDS), *period(E.at, scope))
-            .group_by(E.node, E.kind)
-        )
+        """Entered, answered, invalid and abandoned events by node, counted by day."""
 
-        def read(connection: Connection) -> list[FunnelRow]:
-            return [FunnelRow(*row) for row in connection.execute(query).all()]
+        def read(connection: Connection, chosen: Plan) -> list[FunnelRow]:
+            rows: list[FunnelRow] = []
+            if chosen.first is not None:
+                counted = (func.sum(S.events), func.sum(S.conversations))
+                query = select(S.node, S.kind, *counted).where(
+                    *rolled_where(S, chosen, scope.departments)
+                )
+                for node, kind, events, chats in connection.execute(query.group_by(S.node, S.kind)):
+                    rows.append(FunnelRow(node, kind, int(events), int(chats)))
+            for start, end in chosen.spans:
+                rows += in_territory(counted_steps(connection, start, end), scope.departments)
+            return days.summed_steps(rows)
 
-        return await self._read(read)
+        return await self._read(with_plan(scope, read))
 
     async def unheard(self, scope: Scope, least: int, limit: int) -> list[UnheardRow]:
         """The typed answers not understood in at least `least` conversations."""
-        chats = func.count(distinct(E.chat_hash))
-        query = (
-            _in_territory(select(E.node, TYPED, func.count(), chats), scope)
-            .where(E.kind == "invalid_input", TYPED.is_not(None), *period(E.at, scope))
-            .group_by(E.node, TYPED)
-            .having(chats >= least)
-            .order_by(func.count().desc(), chats.desc(), E.node, TYPED)
-            .limit(limit)
-        )
 
-        def read(connection: Connection) -> list[UnheardRow]:
-            return [UnheardRow(*row) for row in connection.execute(query).all()]
+        def read(connection: Connection, chosen: Plan) -> list[UnheardRow]:
+            rows: list[UnheardRow] = []
+            for start, end in chosen.spans:
+                rows += in_territory(counted_unheard(connection, start, end), scope.departments)
+            if chosen.first is not None:
+                # A text counted less than this in the roll-ups cannot reach `least` with the rest.
+                live = days.summed_unheard(rows, 0, len(rows))
+                floor = max(1, least - max((r.conversations for r in live), default=0))
+                chats = func.sum(U.conversations)
+                query = (
+                    select(U.node, U.text, func.sum(U.times), chats)
+                    .where(*rolled_where(U, chosen, scope.departments))
+                    .group_by(U.node, U.text)
+                    .having(chats >= floor)
+                )
+                for node, text, times, conversations in connection.execute(query):
+                    rows.append(UnheardRow(node, text, int(times), int(conversations)))
+            return days.summed_unheard(rows, least, limit)
 
-        return await self._read(read)
+        return await self._read(with_plan(scope, read))
+
+    async def roll_up(self, now: dt.datetime) -> int:
+        """Count every closed day not rolled up yet, oldest first; how many this call wrote."""
+        aware(now)
+        dialect = self.database.dialect
+        written = 0
+        for day in await self._read(functools.partial(unrolled, now=now)):
+            counts = await self._read(functools.partial(day_counts, dialect=dialect, day=day))
+            async with self.database.transaction() as connection:
+                claimed = await connection.execute(CLAIM[dialect], {"day": day, "rolled_at": now})
+                if claimed.first() is None:
+                    continue  # another replica rolled it meanwhile
+                for table, values in rolled_rows(day, counts):
+                    if values:
+                        await connection.execute(insert(table), values)
+            written += 1
+        return written
 
     async def gap_ideas(self, scope: Scope, limit: int) -> list[GapIdeaRow]:
         """Leads filed in the scope whose match had nothing local, newest first."""
-        no_scheme, no_counter = nothing_local(self.database.dialect)
+        no_scheme, no_counter = L.no_local_scheme, L.no_local_counter
         query = (
             select(
                 L.department,
@@ -167,8 +215,6 @@ class SqlObservatory:
                 no_scheme,
                 no_counter,
             )
-            .select_from(L)
-            .join(PreApplicationRow, PreApplicationRow.id == L.lead_id)
             .where(*filed(scope), no_scheme | no_counter)
             .order_by(L.created_at.desc(), L.lead_id.desc())
             .limit(limit)
@@ -304,14 +350,6 @@ def _read_sqlite(engine: Engine, query: Callable[[Connection], T]) -> T:
         reading = connection.execution_options(**{SQLITE_BEGIN: "BEGIN"})
         with reading.begin():
             return query(reading)
-
-
-def _in_territory(query: Rows, scope: Scope) -> Rows:
-    """Only the events of conversations whose matching ran in the scope's départements."""
-    if scope.departments is None:
-        return query
-    chats = select(E.chat_hash).where(*matched(scope)).distinct().subquery("matched")
-    return query.select_from(chats).join(E, E.chat_hash == chats.c.chat_hash)
 
 
 def _takings(query: Rows) -> Callable[[Connection], list[TakingRow]]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, not_, or_, select, update
 
+from bot.core.observatory.scope import day_of
 from bot.services.ports import PersonalData, Purged, Retention, StoredConversation
 from bot.storage.connection import SqlDatabase
 from bot.storage.conversations import (
@@ -16,6 +17,7 @@ from bot.storage.conversations import (
 )
 from bot.storage.guard import refuse_nesting
 from bot.storage.keys import SPENT_CODES_KEPT, WRONG_CODES_KEPT, aware
+from bot.storage.observatory_tables import UnheardDayRow
 from bot.storage.pseudonyms import Pseudonyms
 from bot.storage.records import pre_application
 from bot.storage.tables import (
@@ -186,6 +188,10 @@ class SqlPrivacy:
                 )
             )
             events = _count(await run(delete(EventRow).where(EventRow.at < now - retention.events)))
+            # What citizens typed lives as long as the events, in the observatory's roll-ups too.
+            await run(
+                delete(UnheardDayRow).where(UnheardDayRow.day < day_of(now - retention.events))
+            )
             for start in range(0, len(unkept), _BATCH):
                 chunk = unkept[start : start + _BATCH]
                 events += _count(await run(delete(EventRow).where(EventRow.chat_hash.in_(chunk))))

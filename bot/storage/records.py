@@ -72,6 +72,8 @@ def line_columns(
         "first_name": filing.contact.first_name,
         "search_public": folded(reference, commune.name),
         "search": folded(reference, commune.name, filing.idea, filing.contact.first_name),
+        "no_local_scheme": not filing.snapshot.local_scheme(),
+        "no_local_counter": not filing.snapshot.local_counter(),
     }
 
 

@@ -198,6 +198,9 @@ class LeadLineRow(Base):
     first_name: Mapped[str | None]
     search_public: Mapped[str] = mapped_column(Text)  # reference and commune, folded
     search: Mapped[str] = mapped_column(Text)  # and the idea and first name (until anonymised)
+    # The match showed no scheme, no counter below the national level (the observatory's gaps).
+    no_local_scheme: Mapped[bool] = mapped_column(default=False, server_default=false())
+    no_local_counter: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class EventRow(Base):

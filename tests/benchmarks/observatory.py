@@ -8,6 +8,8 @@ answers not understood (their typed text kept), some left (abandoned), most reac
 (`match_run`, with a département, themes and local schemes and counters). `comptoir serve` then
 runs in a child process (as for the web chat benchmark).
 
+- The roll-up: the closed days are counted once (timed), as a running server's periodic look
+  keeps them; the citizens' own conversations of the day are counted from the events.
 - The observatory: the staff page over every conversation (no filter) is timed once, cold.
 - The citizens: a crowd of web-chat citizens at a fixed offered rate, measured alone, then while
   a staff member asks for the observatory again and again, each time for another period or
@@ -140,6 +142,17 @@ async def seed(url: str, conversations: int, leads: int) -> int:
     return written
 
 
+async def roll_up(url: str) -> int:
+    """Roll the closed days up, as a running server's periodic look has done; how many."""
+    from bot.storage import open_storage
+
+    storage = await open_storage(url, pseudonym_key=KEY)
+    try:
+        return await storage.observatory.roll_up(dt.datetime.now(dt.UTC))
+    finally:
+        await storage.close()
+
+
 def _take(rows: Iterator[Any], count: int) -> Iterator[Any]:
     for _ in range(count):
         try:
@@ -176,6 +189,9 @@ async def _run(
     began = time.monotonic()
     written = await seed(url, conversations, leads)
     seeded = time.monotonic() - began
+    began = time.monotonic()
+    rolled = await roll_up(url)
+    rolling = time.monotonic() - began
     _, seconds, think = _knobs()
     rate = float(os.environ.get("COMPTOIR_BENCH_DASHBOARD_RATE", "150"))
     port = free_port()
@@ -201,8 +217,9 @@ async def _run(
                 f"{cold / 1000:.1f} s",
                 "awaited, off the loop",
                 "ok",
-                f"{written} events and {leads} leads, seeded in {seeded:.0f} s; the staff page "
-                "with every figure, no filter, cold",
+                f"{written} events and {leads} leads, seeded in {seeded:.0f} s, {rolled} closed "
+                f"days rolled up in {rolling:.0f} s (once, as the server's periodic look does); "
+                "the staff page with every figure, no filter, cold",
             )
         )
         ws = base + "/ws"

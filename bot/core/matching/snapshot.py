@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from bot.core.geo import Commune
 from bot.core.matching.results import CounterMatch, MatchResult, SchemeMatch
-from bot.core.models import Language, Record
+from bot.core.models import Language, Level, Record
 
 
 class CriterionView(Record):
@@ -80,6 +80,14 @@ class MatchSnapshot(Record):
     schemes: tuple[SchemeView, ...]
     near_misses: tuple[SchemeView, ...]
     counters: tuple[CounterView, ...]
+
+    def local_scheme(self) -> bool:
+        """Whether a scheme below the national level was shown (else: a gap of the territory)."""
+        return any(s.level != Level.NATIONAL.value for s in self.schemes)
+
+    def local_counter(self) -> bool:
+        """Whether a counter below the national level was shown."""
+        return any(c.level != Level.NATIONAL.value for c in self.counters)
 
 
 def snapshot(

@@ -93,6 +93,11 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), PARIS).astimezone(dt.UTC)
 
 
+def day_of(instant: dt.datetime) -> dt.date:
+    """The day in France an instant falls in."""
+    return instant.astimezone(PARIS).date()
+
+
 def month_of(instant: dt.datetime) -> str:
     """The month an instant falls in, in France: « 2026-03 »."""
     return instant.astimezone(PARIS).strftime("%Y-%m")

@@ -5,31 +5,28 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
+from bot.core.observatory import days
+from bot.core.observatory.days import DayCounts, IdeaCell, in_territory
 from bot.core.observatory.rows import (
-    FUNNEL_KINDS,
     AssessmentRows,
     FunnelRow,
     GapIdeaRow,
     IdeaRows,
     LeadRow,
     MarkerRow,
-    MonthTheme,
-    PlaceTheme,
     TakingRow,
-    Tallied,
     UnheardRow,
 )
-from bot.core.observatory.scope import Scope, month_of
+from bot.core.observatory.scope import Scope
 from bot.services.ports import Notice, QueuedNotice
 from bot.services.ports_advisors import Lead
 from bot.services.ports_observatory import DIGEST
 from bot.storage.guard import refuse_nesting
+from bot.storage.memory.observatory_days import by_day, counted
 from bot.storage.memory.outbox import stage_notices
-from bot.storage.memory.state import MemoryDatabase, StoredEvent, utc
-
-NATIONAL = "national"
+from bot.storage.memory.state import MemoryDatabase, utc
 
 
 def within(scope: Scope, at: dt.datetime, department: object) -> bool:
@@ -41,10 +38,6 @@ def within(scope: Scope, at: dt.datetime, department: object) -> bool:
     )
 
 
-def _tallies(groups: dict[str, set[str]]) -> tuple[Tallied, ...]:
-    return tuple(Tallied(key, len(chats)) for key, chats in sorted(groups.items()))
-
-
 class MemoryObservatory:
     """The observatory's aggregates, in memory."""
 
@@ -52,98 +45,41 @@ class MemoryObservatory:
         self.database = database
         self._sending = asyncio.Lock()
 
-    def _matches(self, scope: Scope) -> list[StoredEvent]:
-        return [
-            e
-            for e in self.database.events
-            if e.event.kind == "match_run" and within(scope, e.at, e.event.detail.get("department"))
-        ]
+    def _days(self, scope: Scope) -> list[DayCounts]:
+        """What each day of the scope's period counts."""
+        return [counted(found) for found in by_day(self.database.events, scope).values()]
 
     async def ideas(self, scope: Scope) -> IdeaRows:
-        """Conversations whose matching ran, each counted once per group."""
-        matches = self._matches(scope)
-        departments: dict[str, set[str]] = defaultdict(set)
-        themes: dict[str, set[str]] = defaultdict(set)
-        months: dict[str, set[str]] = defaultdict(set)
-        month_themes: dict[tuple[str, str], set[str]] = defaultdict(set)
-        places: dict[tuple[str, str | None], list[set[str]]] = defaultdict(
-            lambda: [set(), set(), set()]
-        )
-        for stored in matches:
-            chat, detail = stored.pseudonym, stored.event.detail
-            department = str(detail.get("department"))
-            month = month_of(stored.at)
-            departments[department].add(chat)
-            months[month].add(chat)
-            chosen = detail.get("themes")
-            listed: list[str | None] = [str(t) for t in chosen] if isinstance(chosen, list) else []
-            for theme in listed or [None]:
-                counted = places[(department, theme)]
-                counted[0].add(chat)
-                if detail.get("local_schemes") == 0:
-                    counted[1].add(chat)
-                if detail.get("local_counters") == 0:
-                    counted[2].add(chat)
-                if theme is not None:
-                    themes[theme].add(chat)
-                    month_themes[(month, theme)].add(chat)
-        return IdeaRows(
-            total=len({e.pseudonym for e in matches}),
-            departments=_tallies(departments),
-            themes=_tallies(themes),
-            months=_tallies(months),
-            month_themes=tuple(
-                MonthTheme(m, t, len(c)) for (m, t), c in sorted(month_themes.items())
-            ),
-            places=tuple(
-                PlaceTheme(d, t, len(a), len(s), len(c))
-                for (d, t), (a, s, c) in sorted(
-                    places.items(), key=lambda i: (i[0][0], i[0][1] or "")
-                )
-            ),
-            first=min((e.at for e in matches), default=None),
-            last=max((e.at for e in matches), default=None),
-        )
-
-    def _events(self, scope: Scope, kinds: Iterable[str]) -> list[StoredEvent]:
-        """Events of these kinds in the period (and of conversations matched in the scope)."""
-        wanted = set(kinds)
-        period = Scope(scope.start, scope.end)
-        chats = None
-        if scope.departments is not None:
-            chats = {e.pseudonym for e in self._matches(scope)}
-        return [
-            e
-            for e in self.database.events
-            if e.event.kind in wanted
-            and within(period, e.at, None)
-            and (chats is None or e.pseudonym in chats)
-        ]
+        """Conversations whose matching ran, counted once a day per group."""
+        cells: list[IdeaCell] = []
+        seen: list[dt.date] = []
+        for day, found in sorted(by_day(self.database.events, scope).items()):
+            kept = [
+                cell
+                for cell in counted(found).ideas
+                if scope.departments is None or cell.department in scope.departments
+            ]
+            if kept:
+                seen.append(day)
+            cells += kept
+        return days.ideas(cells, min(seen, default=None), max(seen, default=None))
 
     async def funnel(self, scope: Scope) -> list[FunnelRow]:
-        """Entered, answered, invalid and abandoned events by node."""
-        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for stored in self._events(scope, FUNNEL_KINDS):
-            groups[(stored.event.node, stored.event.kind)].append(stored.pseudonym)
-        return [
-            FunnelRow(node, kind, len(chats), len(set(chats)))
-            for (node, kind), chats in sorted(groups.items())
-        ]
+        """Entered, answered, invalid and abandoned events by node, counted by day."""
+        counts = self._days(scope)
+        return days.summed_steps(
+            row for day in counts for row in in_territory(day.steps, scope.departments)
+        )
 
     async def unheard(self, scope: Scope, least: int, limit: int) -> list[UnheardRow]:
         """The typed answers not understood in at least `least` conversations."""
-        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for stored in self._events(scope, ["invalid_input"]):
-            typed = stored.event.detail.get("typed")
-            if isinstance(typed, str) and typed:
-                groups[(stored.event.node, typed)].append(stored.pseudonym)
-        rows = [
-            UnheardRow(node, text, len(chats), len(set(chats)))
-            for (node, text), chats in groups.items()
-            if len(set(chats)) >= least
-        ]
-        rows.sort(key=lambda r: (-r.times, -r.conversations, r.node, r.text))
-        return rows[:limit]
+        counts = self._days(scope)
+        rows = [row for day in counts for row in in_territory(day.unheard, scope.departments)]
+        return days.summed_unheard(rows, least, limit)
+
+    async def roll_up(self, now: dt.datetime) -> int:
+        """Nothing to roll up: memory counts from its events each time."""
+        return 0
 
     def _leads(self, scope: Scope) -> list[Lead]:
         leads = [s.lead for s in self.database.leads]
@@ -161,8 +97,7 @@ class MemoryObservatory:
         found = []
         for lead in reversed(self._leads(scope)):
             snapshot = lead.filing.snapshot
-            no_scheme = all(s.level == NATIONAL for s in snapshot.schemes)
-            no_counter = all(c.level == NATIONAL for c in snapshot.counters)
+            no_scheme, no_counter = not snapshot.local_scheme(), not snapshot.local_counter()
             if not (no_scheme or no_counter):
                 continue
             profile = lead.filing.profile
