@@ -209,7 +209,8 @@ class RetentionKeeper:
     async def purge(self) -> Purged:
         """One retention run."""
         purged = await self.privacy.purge(self.clock(), self.retention)
-        await self.privacy.compact()
+        if purged != Purged():  # else nothing left the tables: no rewrite (PostgreSQL's VACUUM
+            await self.privacy.compact()  # FULL locks each table while it rewrites it)
         log.info("retention: %s", purged)
         return purged
 

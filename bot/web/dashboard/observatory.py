@@ -108,7 +108,7 @@ async def digest_context(app: web.Application) -> AsyncIterator[None]:
         public_url=app[SETTINGS].public_url,
     )
     app[OBSERVATORY] = observatory
-    task = asyncio.create_task(observatory.run(), name="observatory digest")
+    task = asyncio.create_task(observatory.run(), name="observatory look")
     try:
         yield
     finally:
