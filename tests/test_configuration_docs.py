@@ -16,6 +16,10 @@ ROW = re.compile(r"^\| `(COMPTOIR_[A-Z0-9_]+)` \| (.+?) \| (.+) \|$")
 LINE = re.compile(r"^(#\s*)?(COMPTOIR_[A-Z0-9_]+)=(.*)$")
 
 
+# Read by the deploy scripts (deploy/backup.sh), not by Comptoir: in the template, not in Settings.
+SCRIPTS = {"COMPTOIR_BACKUP_DIR": "/var/backups/comptoir", "COMPTOIR_BACKUP_KEEP_DAYS": "30"}
+
+
 def variables() -> dict[str, object]:
     """Every setting's variable and its default."""
     return {f"COMPTOIR_{name.upper()}": f.default for name, f in Settings.model_fields.items()}
@@ -82,7 +86,7 @@ def test_the_readme_table_names_exactly_the_settings_with_their_real_defaults() 
 
 def test_the_template_names_exactly_the_settings_and_leaves_every_secret_empty() -> None:
     lines = template()
-    assert sorted(lines) == sorted(variables())
+    assert sorted(lines) == sorted([*variables(), *SCRIPTS])
     for name in secrets():
         assert lines[name][1] == "", f"{name} must be empty in the template"
     assert secrets() == {
@@ -94,9 +98,15 @@ def test_the_template_names_exactly_the_settings_and_leaves_every_secret_empty()
 
 def test_a_commented_line_of_the_template_shows_the_real_default() -> None:
     for name, (commented, value) in template().items():
-        default = variables()[name]
+        default = variables().get(name, SCRIPTS.get(name))
         if commented and not isinstance(default, Path):
             assert value == in_environment(default), name
+
+
+def test_the_backup_script_reads_the_template_s_variables_with_the_same_default() -> None:
+    script = (REPOSITORY / "deploy" / "backup.sh").read_text(encoding="utf-8")
+    assert '"${COMPTOIR_BACKUP_DIR:?' in script  # required: no default folder
+    assert f'"${{COMPTOIR_BACKUP_KEEP_DAYS:-{SCRIPTS["COMPTOIR_BACKUP_KEEP_DAYS"]}}}"' in script
 
 
 def test_the_template_as_an_environment_file_is_valid_settings(
@@ -106,7 +116,7 @@ def test_the_template_as_an_environment_file_is_valid_settings(
     for name in variables():
         monkeypatch.delenv(name, raising=False)
     for name, (commented, value) in template().items():
-        if not commented:
+        if not commented and name not in SCRIPTS:
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("COMPTOIR_PSEUDONYM_KEY", "5e" * 32)
     settings = Settings()

@@ -19,6 +19,7 @@ import datetime as dt
 import functools
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -66,6 +67,7 @@ from bot.storage.tables import LeadLineRow as L
 T = TypeVar("T")
 Rows = Select[*tuple[Any, ...]]  # a statement of any columns
 BACKGROUND_NICE = 19  # the lowest priority
+REST_AT_MOST = 2.0  # seconds of rest after a read (a roll-up's catching up reads many days)
 DIGEST_LOCK = 0x4F425356  # « OBSV »: the advisory lock of the weekly digest (PostgreSQL)
 
 
@@ -102,12 +104,19 @@ class SqlObservatory:
         self._reading = asyncio.Lock()
 
     async def _read(self, query: Callable[[Connection], T]) -> T:
-        """Run `query` on a snapshot off the loop, one at a time (the turns keep the rest)."""
+        """Run `query` on a snapshot off the loop, one at a time, and then rest as long as it
+        took before the next one: the observatory's reads take at most half of the time, so
+        that staff asking again and again never crowd the turns out (the database's CPU is
+        theirs too)."""
         engine = self.database.engine
         async with self._reading:
-            if isinstance(engine, Engine):  # SQLite: a connection and a thread of its own
-                return await _in_background(functools.partial(_read_sqlite, engine, query))
-            return await self.database.read(functools.partial(_read_politely, query))
+            began = time.monotonic()
+            try:
+                if isinstance(engine, Engine):  # SQLite: a connection and a thread of its own
+                    return await _in_background(functools.partial(_read_sqlite, engine, query))
+                return await self.database.read(functools.partial(_read_politely, query))
+            finally:
+                await asyncio.sleep(min(time.monotonic() - began, REST_AT_MOST))
 
     async def ideas(self, scope: Scope) -> IdeaRows:
         """Conversations whose matching ran, counted once a day per group."""
