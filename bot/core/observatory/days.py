@@ -95,17 +95,6 @@ def ideas(cells: Iterable[IdeaCell], first: dt.date | None, last: dt.date | None
     )
 
 
-def summed_ideas(cells: Iterable[IdeaCell]) -> list[IdeaCell]:
-    """Cells of the same month, département and theme added up."""
-    sums: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for cell in cells:
-        counts = sums[(cell.month, cell.department, cell.theme)]
-        counts[0] += cell.conversations
-        counts[1] += cell.without_scheme
-        counts[2] += cell.without_counter
-    return [IdeaCell(*key, *counts) for key, counts in sorted(sums.items())]
-
-
 def summed_steps(rows: Iterable[FunnelRow]) -> list[FunnelRow]:
     """Funnel rows of the same node and kind added up."""
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
