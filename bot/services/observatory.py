@@ -39,7 +39,7 @@ from bot.core.observatory.scope import (
 from bot.services.cards import chat_key
 from bot.services.clock import Clock, utc_now
 from bot.services.outbox import Courier, message_notice
-from bot.services.periodic import repeat
+from bot.services.periodic import TURN_SHARE, Turn, repeat
 from bot.services.ports import Storage
 from bot.services.ports_observatory import DIGEST
 
@@ -133,7 +133,9 @@ class Observatory:
     async def run(self) -> None:
         """Roll up the closed days and look for the week's digest now, then every `every`
         seconds, until stopped."""
-        await repeat(self.look, self.every, self._stopping, "observatory: the periodic look")
+        period = dt.timedelta(seconds=self.every * TURN_SHARE)  # once per cluster
+        turn = Turn(self.storage.leases, "observatory", period, clock=self.clock)
+        await repeat(self.look, self.every, self._stopping, "observatory: the look", turn)
 
     async def look(self) -> bool:
         """Count the days closed since the last look once and for all, then send the digest if

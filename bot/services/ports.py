@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.services.ports_advisors import Accounts, Leads
     from bot.services.ports_content import ContentLog
     from bot.services.ports_dashboard import Credentials, LeadSearch
+    from bot.services.ports_leases import Leases
     from bot.services.ports_observatory import ObservatoryData
     from bot.services.ports_upkeep import UpkeepData
 
@@ -260,6 +261,7 @@ class Storage:
     content_log: ContentLog
     observatory: ObservatoryData
     upkeep: UpkeepData
+    leases: Leases
 
     async def close(self) -> None:
         """Release connections."""

@@ -14,10 +14,13 @@ from bot.core.dialog.schema import ExportTexts
 from bot.core.dialog.state import AnswerValue
 from bot.core.models import Language, Text
 from bot.services.clock import FRANCE, Clock, utc_now
+from bot.services.periodic import Turn, repeat
 from bot.services.ports import RETENTION, PersonalData, PreApplication, Privacy, Purged, Retention
+from bot.services.ports_leases import Leases
 
 log = logging.getLogger(__name__)
 PURGE_EVERY = dt.timedelta(days=1)
+PURGE_LOOK = dt.timedelta(hours=1)  # with leases: how often a replica looks for its turn
 SHORT = 100  # characters of an answer in the summary
 
 
@@ -197,14 +200,22 @@ def _when(moment: dt.datetime | None) -> str | None:
 
 
 class RetentionKeeper:
-    """Applies the retention limits at start and then once a day, inside `comptoir serve`."""
+    """Applies the retention limits inside `comptoir serve`: at start, then once a day, and
+    with `leases` once a day per cluster (whichever replica looks first; its looks are hourly,
+    so a replica gone hands the purge over within the hour its lease expires)."""
 
     def __init__(
-        self, privacy: Privacy, retention: Retention = RETENTION, clock: Clock = utc_now
+        self,
+        privacy: Privacy,
+        retention: Retention = RETENTION,
+        clock: Clock = utc_now,
+        leases: Leases | None = None,
     ) -> None:
         self.privacy = privacy
         self.retention = retention
         self.clock = clock
+        self.leases = leases
+        self._stopping = asyncio.Event()
 
     async def purge(self) -> Purged:
         """One retention run."""
@@ -214,14 +225,17 @@ class RetentionKeeper:
         log.info("retention: %s", purged)
         return purged
 
-    async def run(self, every: dt.timedelta = PURGE_EVERY) -> None:
-        """Purge now, then every `every`, until cancelled; a failed run is retried next time."""
-        while True:
-            try:
-                await self.purge()
-            except Exception:
-                log.exception("retention run failed")
-            await asyncio.sleep(every.total_seconds())
+    async def run(self) -> None:
+        """Purge now, then daily, until stopped or cancelled; a failed run is retried."""
+        if self.leases is None:
+            await repeat(self.purge, PURGE_EVERY.total_seconds(), self._stopping, "retention")
+            return
+        turn = Turn(self.leases, "retention", PURGE_EVERY - PURGE_LOOK, clock=self.clock)
+        await repeat(self.purge, PURGE_LOOK.total_seconds(), self._stopping, "retention", turn)
+
+    def stop(self) -> None:
+        """Stop after the run in progress."""
+        self._stopping.set()
 
 
 class Eraser:

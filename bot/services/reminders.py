@@ -13,7 +13,7 @@ from bot.core.leads import Reminder, Status, reminder_due
 from bot.core.workdays import working_days_between
 from bot.services.cards import PARIS, Directory, card_notices, directory, note
 from bot.services.leads import LeadService
-from bot.services.periodic import repeat
+from bot.services.periodic import TURN_SHARE, Turn, repeat
 from bot.services.ports import Notice
 from bot.services.ports_advisors import Card, Lead, LeadEvent
 
@@ -31,14 +31,19 @@ class Reminders:
     leads; the others get one message per lead, answering its card.
     """
 
-    def __init__(self, service: LeadService, every: float = EVERY) -> None:
+    def __init__(self, service: LeadService, every: float = EVERY, cluster: bool = False) -> None:
         self.service = service
         self.every = every
+        self.cluster = cluster  # one replica of the cluster looks each time (`storage.leases`)
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         """Nudge what is due, then again every `every` seconds, until stopped."""
-        await repeat(self.once, self.every, self._stopping, "reminders")
+        turn = None
+        if self.cluster:
+            period = dt.timedelta(seconds=self.every * TURN_SHARE)
+            turn = Turn(self.service.storage.leases, "reminders", period, clock=self.service.clock)
+        await repeat(self.once, self.every, self._stopping, "reminders", turn)
 
     def stop(self) -> None:
         """Stop after the look in progress."""

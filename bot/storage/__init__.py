@@ -21,6 +21,7 @@ from bot.storage.errors import MissingSecret
 from bot.storage.inbox import SqlInbox
 from bot.storage.lead_search import SqlLeadSearch
 from bot.storage.leads import SqlLeads
+from bot.storage.leases import SqlLeases
 from bot.storage.migrate import upgrade_connection, upgrade_engine
 from bot.storage.observatory import SqlObservatory
 from bot.storage.outbox import SqlOutbox
@@ -61,6 +62,7 @@ async def open_storage(
         content_log=SqlContentLog(database),
         observatory=SqlObservatory(database),
         upkeep=SqlUpkeep(database),
+        leases=SqlLeases(database),
     )
 
 

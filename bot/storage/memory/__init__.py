@@ -9,6 +9,7 @@ from bot.storage.memory.credentials import MemoryCredentials
 from bot.storage.memory.inbox import MemoryInbox
 from bot.storage.memory.lead_search import MemoryLeadSearch
 from bot.storage.memory.leads import MemoryLeads
+from bot.storage.memory.leases import MemoryLeases
 from bot.storage.memory.observatory import MemoryObservatory
 from bot.storage.memory.outbox import MemoryOutbox
 from bot.storage.memory.privacy import MemoryPrivacy
@@ -34,6 +35,7 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         content_log=MemoryContentLog(database),
         observatory=MemoryObservatory(database),
         upkeep=MemoryUpkeep(database),
+        leases=MemoryLeases(),
     )
 
 

@@ -1,0 +1,52 @@
+"""The periodic jobs' leases in SQL: one upsert, which only an expired lease lets through.
+
+`INSERT … ON CONFLICT (name) DO UPDATE … WHERE expires_at <= now RETURNING`: on PostgreSQL a
+second replica taking the same lease at the same moment waits for the first one's commit, then
+sees the new expiry and takes nothing; SQLite serialises the writers anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.storage.connection import SqlDatabase
+from bot.storage.keys import aware
+from bot.storage.lease_table import LeaseRow
+
+
+def _take(dialect: str) -> Any:
+    insert_ = (postgresql if dialect == "postgresql" else sqlite).insert(LeaseRow)
+    return insert_.on_conflict_do_update(
+        index_elements=[LeaseRow.name],
+        set_={"holder": insert_.excluded.holder, "expires_at": insert_.excluded.expires_at},
+        where=LeaseRow.expires_at <= bindparam("now"),
+    ).returning(LeaseRow.name)
+
+
+_TAKE = {dialect: _take(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+class SqlLeases:
+    """The leases of the periodic jobs, in SQL."""
+
+    def __init__(self, database: SqlDatabase) -> None:
+        self.database = database
+
+    async def take(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+        """Take the job until `until` when its lease is free or expired at `now`."""
+        aware(now)
+        aware(until)
+        values = {"name": name, "holder": holder, "expires_at": until, "now": now}
+        async with self.database.transaction() as connection:
+            taken = await connection.execute(_TAKE[self.database.dialect], values)
+            return taken.first() is not None
+
+    async def holder(self, name: str, now: dt.datetime) -> str | None:
+        """Who holds the job at `now`."""
+        query = select(LeaseRow.holder).where(LeaseRow.name == name, LeaseRow.expires_at > now)
+        found = await self.database.read(lambda connection: connection.scalar(query))
+        return None if found is None else str(found)
