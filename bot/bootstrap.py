@@ -10,7 +10,8 @@ import contextlib
 import datetime as dt
 import gc
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Settings
@@ -71,6 +72,8 @@ class Comptoir:
     worklist: Worklist
     publisher: Publisher
     editor: Editor | None  # None: no knowledge folder to edit (a bot assembled in memory)
+    # Told of every publication, once it is served (the Telegram menu follows the commands).
+    listeners: list[Callable[[Content], None]] = field(default_factory=list)
 
     @classmethod
     def assemble(
@@ -160,6 +163,8 @@ class Comptoir:
         self.content = content
         self.conversations.content = content
         gc.freeze()  # the new knowledge joins the old out of the collector's sight (app.py)
+        for listener in self.listeners:
+            listener(content)
 
     async def close(self, timeout: float = 5.0) -> None:
         """Stop delivering (sends under way get `timeout` seconds) and release the storage;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
@@ -218,3 +219,29 @@ async def test_retry_after_is_waited_as_told_and_the_message_arrives_once(tmp_pa
         refused = [c for c in stack.fake.calls_to("sendMessage") if c.response_status == 429]
         accepted = [c for c in stack.fake.calls_to("sendMessage") if c.response_status == 200]
         assert refused and accepted[0].at - refused[0].at >= 0.9
+
+
+async def test_a_publication_changing_the_commands_changes_the_menu(tmp_path: Path) -> None:
+    async with running(tmp_path) as stack:
+        calls = stack.fake.calls_to
+        assert len(calls("setMyCommands")) == 2  # at start: French (default) and English
+        content = stack.comptoir.content
+        first = content.commands[0]
+        renamed = first.model_copy(
+            update={"description": first.description.model_copy(update={"fr": "Tout reprendre"})}
+        )
+        dialog = content.dialog.model_copy(update={"commands": (renamed, *content.commands[1:])})
+
+        stack.comptoir.publish(dataclasses.replace(content, dialog=dialog))
+        for _ in range(100):
+            if len(calls("setMyCommands")) == 4:
+                break
+            await asyncio.sleep(0.02)
+
+        menus = calls("setMyCommands")
+        assert len(menus) == 4
+        french = menus[2].params["commands"]
+        assert {"command": first.command, "description": "Tout reprendre"} in french
+        stack.comptoir.publish(stack.comptoir.content)  # the same commands: the menu stays
+        await asyncio.sleep(0.2)
+        assert len(calls("setMyCommands")) == 4

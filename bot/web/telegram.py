@@ -7,7 +7,7 @@ import contextlib
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 from telegram import Bot, Update
@@ -24,6 +24,8 @@ from bot.channels.telegram import (
 )
 from bot.channels.telegram.advisors import AdvisorDesk
 from bot.config import Settings
+from bot.core.content import Content
+from bot.core.dialog.schema import Command
 from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN, TELEGRAM
 
 log = logging.getLogger(__name__)
@@ -128,8 +130,29 @@ async def _connect(
         await bot.delete_webhook()
         tasks.append(asyncio.create_task(channel.poll(), name="telegram polling"))
     comptoir.courier.add(channel.outbound)
+    shown = [comptoir.content.commands]
+
+    def follow(content: Content) -> None:
+        """A publication that changes the commands changes the menu too."""
+        if content.commands == shown[0]:
+            return
+        shown[0] = content.commands
+        task = asyncio.create_task(_menu(channel, content.commands), name="telegram menu")
+        tasks.append(task)
+
+    comptoir.listeners.append(follow)
     app[TELEGRAM] = channel
     log.info("Telegram bot ready (%s)", "webhook" if settings.webhook_url else "polling")
+
+
+async def _menu(channel: TelegramChannel, commands: Sequence[Command]) -> None:
+    """Show the published commands in the app's menu (an outage: the next start does it)."""
+    try:
+        await channel.register_commands(commands)
+    except Exception as error:
+        log.warning("Telegram: the menu was not updated (%s)", type(error).__name__)
+    else:
+        log.info("Telegram: the menu shows the %d published command(s)", len(commands))
 
 
 async def _keep_trying(
