@@ -15,7 +15,7 @@ from bot.core.content import Content
 from bot.core.conversation import ChatRef, Context, Inbound
 from bot.core.observatory.document import document
 from bot.core.observatory.figures import SMALL, Count
-from bot.core.observatory.names import steps
+from bot.core.observatory.names import step_labels, steps
 from bot.core.observatory.scope import Period, Territory, UnknownTerritory, months
 from bot.core.observatory.tables import VIEWS
 from bot.core.observatory.unheard import invalid_detail, masked, sample
@@ -294,6 +294,22 @@ def test_the_funnel_s_order_is_the_dialog_s(lead_content: Content) -> None:
     assert order[:4] == ["consent", "idea", "themes", "where"]
     assert order.index("assess_offer") < order.index("marker_collectif") < order.index("recap")
     assert "welcome" not in order and "match" not in order  # said or done, never asked
+
+
+def test_every_step_has_a_name_of_its_own(lead_content: Content) -> None:
+    dialog = lead_content.dialog
+    order = steps(dialog)
+    labels = step_labels(dialog, order)
+    assert len(set(labels)) == len(labels)
+    filed = [label for label in labels if label.startswith("Fin : Et maintenant ?")]
+    assert len(filed) == 2  # two ends start alike: named by where their texts part
+    assert all(" … " in label and len(label.split()) <= 20 for label in filed)
+
+    first, second = [n for n in order if dialog.nodes[n].kind == "end"][:2]
+    twin = dialog.nodes[first].model_copy(update={"text": dialog.nodes[second].text})
+    same = dialog.model_copy(update={"nodes": {**dialog.nodes, first: twin}})
+    named = dict(zip(order, step_labels(same, order), strict=True))
+    assert named[first].endswith(f"({first})") and named[second].endswith(f"({second})")
 
 
 def test_months_follow_the_french_calendar() -> None:

@@ -69,7 +69,7 @@ def names(knowledge: Knowledge, dialog: Dialog, staff: str) -> Names:
         markers=tuple((m.id, m.label.fr) for m in knowledge.markers.markers),
         asked_markers=frozenset(n.marker for n in dialog.nodes.values() if n.marker),
         scale=tuple(level.fr for level in knowledge.markers.scale),
-        steps=tuple((node, step_label(dialog, node)) for node in steps(dialog)),
+        steps=tuple(zip(steps(dialog), step_labels(dialog, steps(dialog)), strict=True)),
         staff=staff,
         silent=frozenset(dialog.nodes) - frozenset(steps(dialog)),
     )
@@ -112,13 +112,54 @@ def steps(dialog: Dialog) -> list[str]:
     return [n for n in (*found, *left) if dialog.nodes[n].kind in kinds]
 
 
+def step_labels(dialog: Dialog, nodes: list[str]) -> list[str]:
+    """The steps as staff name them, each name its own: steps whose texts start alike are
+    named by their first words and then the words where they part; the same texts, by id."""
+    labels = {node: step_label(dialog, node) for node in nodes}
+    groups: dict[str, list[str]] = {}
+    for node, label in labels.items():
+        groups.setdefault(label, []).append(node)
+    for alike in (group for group in groups.values() if len(group) > 1):
+        texts = {node: _words(dialog, node) for node in alike}
+        common = _shared(list(texts.values()))
+        for node in alike:
+            rest = texts[node][common : common + LABEL_WORDS]
+            if not rest:
+                continue  # the same text as another: told apart by id below
+            more = " …" if len(texts[node]) > common + LABEL_WORDS else ""
+            start = " ".join(texts[node][: LABEL_WORDS // 2])
+            labels[node] = _named(dialog, node, f"{start} … {' '.join(rest)}{more}")
+    named = [labels[node] for node in nodes]
+    return [
+        f"{label} ({node})" if named.count(label) > 1 else label
+        for node, label in zip(nodes, named, strict=True)
+    ]
+
+
+def _shared(texts: list[list[str]]) -> int:
+    """How many first words these texts have in common."""
+    count = 0
+    while all(len(t) > count and t[count] == texts[0][count] for t in texts):
+        count += 1
+    return count
+
+
+def _words(dialog: Dialog, node_id: str) -> list[str]:
+    text = dialog.nodes[node_id].text
+    return text.fr.split() if text is not None else []
+
+
+def _named(dialog: Dialog, node_id: str, short: str) -> str:
+    return f"Fin : {short}" if dialog.nodes[node_id].kind == "end" else short
+
+
 def step_label(dialog: Dialog, node_id: str) -> str:
     """A question as staff name it: its recap label, else its first words."""
     node = dialog.nodes[node_id]
     if node.recap_label is not None:
         return node.recap_label.fr
-    words = node.text.fr.split() if node.text is not None else []
+    words = _words(dialog, node_id)
     if not words:
         return "Fin de la conversation" if node.kind == "end" else node_id
-    short = " ".join(words[:LABEL_WORDS]) + (" …" if len(words) > LABEL_WORDS else "")
-    return f"Fin : {short}" if node.kind == "end" else short
+    more = " …" if len(words) > LABEL_WORDS else ""
+    return _named(dialog, node_id, " ".join(words[:LABEL_WORDS]) + more)
