@@ -77,3 +77,15 @@ def comptoir(lead_content: Content, lead_storage: Storage, lead_clock: Clock) ->
     assembled = Comptoir.assemble(lead_content, lead_storage, clock=lead_clock)
     chats_of(assembled)
     return assembled
+
+
+@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES else [])])
+async def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """The URL of an empty SQLite file, then (when configured) of a fresh PostgreSQL database:
+    for tests that open several stores on one database, as several replicas would."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    assert POSTGRES is not None
+    async with fresh_database(POSTGRES) as url:
+        yield url

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -15,21 +13,15 @@ from bot.services.periodic import Turn
 from bot.services.ports import Privacy, Purged, Retention, Storage
 from bot.services.privacy import RetentionKeeper
 from bot.storage import open_storage
-from tests.lead_stores import KEY, POSTGRES, Clock
-from tests.postgres import fresh_database
+from tests.lead_stores import KEY, Clock
 
 NOW = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
 HOUR = dt.timedelta(hours=1)
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES else [])])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'l.sqlite3'}"
-        return
-    assert POSTGRES is not None
-    async with fresh_database(POSTGRES) as fresh:
-        yield fresh
+@pytest.fixture
+def url(sql_database: str) -> str:
+    return sql_database
 
 
 async def replicas(url: str, count: int) -> list[Storage]:

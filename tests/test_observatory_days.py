@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -25,9 +24,8 @@ from bot.storage.migrate import alembic_config, upgrade
 from bot.storage.observatory import SqlObservatory
 from bot.storage.observatory_tables import IdeaDayRow, ObservedDayRow, UnheardDayRow
 from bot.storage.tables import EventRow
-from tests.lead_stores import KEY, POSTGRES, Clock
+from tests.lead_stores import KEY, Clock
 from tests.observatory_seed import MARCH, TODAY, log, match, seed, unheard, walked
-from tests.postgres import fresh_database
 
 SCOPES = [
     (Period(), Territory()),
@@ -42,15 +40,9 @@ SCOPES = [
 DAYS_SEEDED = (TODAY.date() - MARCH.date()).days  # 2 March to 14 April, both included
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if POSTGRES else [])])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the parametrised kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'o.sqlite3'}"
-        return
-    assert POSTGRES is not None
-    async with fresh_database(POSTGRES) as fresh:
-        yield fresh
+@pytest.fixture
+def url(sql_database: str) -> str:
+    return sql_database
 
 
 @pytest.fixture
