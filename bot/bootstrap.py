@@ -23,6 +23,7 @@ from bot.services.clock import Clock, utc_now
 from bot.services.conversations import ConversationService
 from bot.services.desk import LeadDesk
 from bot.services.editing import Checker, Editor
+from bot.services.leadership import Leadership
 from bot.services.leads import LeadService
 from bot.services.meter import NO_METER, Meter
 from bot.services.outbox import Courier
@@ -36,6 +37,7 @@ from bot.services.worklist import Worklist
 from bot.storage import open_storage
 
 log = logging.getLogger(__name__)
+OUTBOX_SIGNAL = "comptoir_outbox"  # a recipient's messages were queued on another replica
 
 
 def _no_folders() -> Content:
@@ -67,6 +69,7 @@ class Comptoir:
     relay: Relay
     accounts: AccountService
     reminders: Reminders
+    leadership: Leadership
     cards: CardPrinter
     signin: SignIn
     worklist: Worklist
@@ -92,6 +95,8 @@ class Comptoir:
         `check` loads a knowledge folder beside them, to check a staff member's edit.
         """
         courier = Courier(storage.outbox, clock=clock, meter=meter)
+        courier.elsewhere = lambda recipient: storage.signals.send(OUTBOX_SIGNAL, recipient)
+        storage.signals.listen(OUTBOX_SIGNAL, courier.heard)
         holder: list[Comptoir] = []
 
         def current() -> Content:  # what the advisors' services read: the published content
@@ -112,6 +117,7 @@ class Comptoir:
             relay=relay,
             accounts=AccountService(current, storage, clock),
             reminders=Reminders(leads, cluster=True),
+            leadership=Leadership(storage.leases, courier, clock),
             cards=cards,
             signin=SignIn(storage, clock),
             worklist=Worklist(leads, relay, storage.lead_search, cards),
@@ -170,10 +176,13 @@ class Comptoir:
         """Stop delivering (sends under way get `timeout` seconds) and release the storage;
         undelivered messages stay queued."""
         self.reminders.stop()
+        self.leadership.stop()
         await self.courier.stop(timeout)
+        await self.leadership.hand_over()
         with contextlib.suppress(Exception):  # the database may be what failed
             waiting = await self.storage.outbox.backlog(self.courier.clock())
             if waiting:
                 log.info("outbox: %d message(s) wait for the next start", waiting)
         await self.conversations.eraser.wait()
+        await self.storage.signals.stop()
         await self.storage.close()

@@ -103,3 +103,18 @@ async def test_two_replicas_purge_once_a_day_between_them(url: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_holder_renews_its_lease_and_gives_it_up_for_the_next(
+    lead_storage: Storage,
+) -> None:
+    leases = lead_storage.leases
+    assert await leases.take("courier", "a", NOW + HOUR, NOW, renew=True)
+    assert await leases.take("courier", "a", NOW + 2 * HOUR, NOW + HOUR / 2, renew=True)
+    assert not await leases.take("courier", "b", NOW + 2 * HOUR, NOW + HOUR * 3 / 2, renew=True)
+    assert await leases.holder("courier", NOW + HOUR * 3 / 2) == "a"  # renewed: still a's
+    await leases.give_up("courier", "b", NOW + HOUR)  # not b's to give
+    assert await leases.holder("courier", NOW + HOUR) == "a"
+    await leases.give_up("courier", "a", NOW + HOUR)
+    assert await leases.holder("courier", NOW + HOUR) is None
+    assert await leases.take("courier", "b", NOW + 2 * HOUR, NOW + HOUR, renew=True)

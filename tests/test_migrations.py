@@ -72,7 +72,7 @@ async def execute(url: str, statement: Any, parameters: Any = None) -> None:
 async def test_upgrade_brings_an_empty_database_to_the_newest_revision(sql_url: str) -> None:
     assert await current_revision(sql_url) is None
     await upgrade(sql_url)
-    assert await current_revision(sql_url) == head() == "0011"
+    assert await current_revision(sql_url) == head() == "0012"
 
 
 @every_sql_database

@@ -9,24 +9,32 @@ import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-from bot.core.conversation import ChatRef, Reply
 from bot.services.clock import Clock, utc_now
 from bot.services.meter import NO_METER, Meter
+from bot.services.notices import (
+    REPLY,
+    backoff,
+    delivery,
+    error_name,
+    message_notice,
+    reply_from_json,
+    reply_json,
+    reply_notices,
+)
 from bot.services.ports import (
     Consumer,
     Delivery,
     DeliveryFailed,
     DeliveryRefused,
-    Notice,
     Outbound,
     Outbox,
     QueuedNotice,
     RecipientAway,
     RecipientUnreachable,
 )
-from bot.services.replies import reply_from_json, reply_json
 
 __all__ = [
+    "REPLY",
     "Courier",
     "delivery",
     "message_notice",
@@ -38,7 +46,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 Preparer = Callable[[QueuedNotice], Awaitable[Delivery | None]]
 Receiver = Callable[[QueuedNotice, str | None], Awaitable[None]]
-REPLY = "reply"  # the kind of a citizen's reply in the outbox
 BATCH = 50
 MARK_WITHIN = 0.05  # seconds: a burst's sends are marked delivered together within this
 # A recipient away (not connected) is looked at again this late; `Courier.wake` comes first.
@@ -52,45 +59,6 @@ class _Outcome(enum.Enum):
     STOP = "stop"  # failed or unreachable: the recipient waits
 
 
-def reply_notices(
-    chat: ChatRef, replies: Sequence[Reply], origin: str | None = None
-) -> list[Notice]:
-    """A turn's replies as outbox rows, in order; the first carries the pressed message's id."""
-    return [
-        Notice(
-            kind=REPLY,
-            recipient=chat.key,
-            payload={"reply": reply_json(reply), "origin": origin, "first": index == 0},
-        )
-        for index, reply in enumerate(replies)
-    ]
-
-
-def delivery(notice: QueuedNotice) -> Delivery:
-    """The delivery an outbox row of a reply stands for."""
-    channel, _, chat_id = notice.recipient.partition(":")
-    payload = notice.payload
-    origin = payload.get("origin")
-    return Delivery(
-        chat=ChatRef(channel, chat_id),
-        reply=reply_from_json(payload["reply"]),
-        origin=str(origin) if origin is not None else None,
-        first=bool(payload.get("first")),
-        conversation=bool(payload.get("conversation", True)),
-        seq=notice.id,
-    )
-
-
-def message_notice(kind: str, recipient: str, reply: Reply) -> Notice:
-    """A message outside a conversation (to advisors, a relayed text): no keyboard is replaced."""
-    return Notice(kind, recipient, {"reply": reply_json(reply), "conversation": False})
-
-
-def backoff(attempts: int, cap: float = 30.0) -> dt.timedelta:
-    """How long to wait before trying a message again after `attempts` failures."""
-    return dt.timedelta(seconds=min(cap, 2.0 ** max(attempts, 0)))
-
-
 class Courier:
     """Delivers queued messages through the channels' `Outbound` ports.
 
@@ -98,6 +66,11 @@ class Courier:
     queued: a message is sent only once the previous one was delivered (or can never be).
     A failure schedules a retry with backoff and stops that recipient until then; the first
     success on a channel after failures makes every waiting message of it due again.
+
+    Across replicas, the shared channels (Telegram, the lead desk) are served by one courier
+    at a time, the one `lead` was given to (a lease: `bot.services.leadership`); the others
+    pass what they queue to it through `elsewhere`. A replica's own channel (the web chat, its
+    sockets) is served by each.
     """
 
     def __init__(
@@ -124,16 +97,45 @@ class Courier:
         self._waking: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._wake = asyncio.Event()
+        self._shared: set[str] = set()  # channels served by one courier of the cluster
+        self._leading = True  # alone until told otherwise: it serves them
+        self._here: dict[str, Callable[[str], bool]] = {}
+        # Told of messages queued here for a channel another replica serves (or a recipient
+        # connected to another replica).
+        self.elsewhere: Callable[[str], None] | None = None
 
-    def add(self, outbound: Outbound) -> None:
-        """Deliver this channel's messages too, starting with those already waiting."""
+    def add(
+        self,
+        outbound: Outbound,
+        shared: bool = False,
+        here: Callable[[str], bool] | None = None,
+    ) -> None:
+        """Deliver this channel's messages too, starting with those already waiting;
+        `shared`: only while this courier leads (one sender for the cluster); `here`: whether
+        a chat is connected to this replica (the web chat's sockets)."""
         self._outbounds[outbound.channel] = outbound
+        if shared:
+            self._shared.add(outbound.channel)
+        if here is not None:
+            self._here[outbound.channel] = here
         self._wake.set()
 
     def consume(self, consumer: Consumer) -> None:
-        """Carry this consumer's rows to it, in order per recipient, until each is done."""
+        """Carry this consumer's rows to it, in order per recipient, until each is done (a
+        shared channel: once per cluster)."""
         self._consumers[consumer.channel] = consumer
+        self._shared.add(consumer.channel)
         self._wake.set()
+
+    def lead(self, leading: bool) -> None:
+        """Serve the shared channels (this replica holds the lease) or not (another does)."""
+        self._leading = leading
+        self._wake.set()
+
+    def serves(self, channel: str) -> bool:
+        """Whether this courier delivers the channel's messages now."""
+        served = channel in self._outbounds or channel in self._consumers
+        return served and (self._leading or channel not in self._shared)
 
     def prepare(self, kind: str, preparer: Preparer, receiver: Receiver | None = None) -> None:
         """Messages of this kind are worded when they go (a card shows the lead as it is then);
@@ -152,8 +154,10 @@ class Courier:
         `fresh`: the messages just committed, when nothing older waits for this recipient;
         they are sent without being read back.
         """
-        channel = recipient.partition(":")[0]
-        if self._stopping or (channel not in self._outbounds and channel not in self._consumers):
+        if self._stopping:
+            return
+        if not self.serves(recipient.partition(":")[0]):
+            self._tell_elsewhere(recipient)
             return
         if recipient in self._tasks:
             self._again.add(recipient)
@@ -174,6 +178,8 @@ class Courier:
         """Find due messages (after a restart, a retry time, another process) until stopped."""
         while not self._stopping:
             for channel in [*self._outbounds, *self._consumers]:
+                if not self.serves(channel):
+                    continue
                 try:
                     due = await self.outbox.recipients(f"{channel}:", self.clock(), 500)
                 except Exception:  # the database may be briefly away: try at the next round
@@ -224,6 +230,23 @@ class Courier:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
+
+    def heard(self, recipient: str) -> None:
+        """Another replica queued messages for `recipient`: deliver them if it is ours."""
+        channel, _, chat_id = recipient.partition(":")
+        here = self._here.get(channel)
+        if self._stopping or not self.serves(channel):
+            return
+        if here is None:
+            self.notify(recipient)
+        elif here(chat_id):  # connected here: what was put off for it goes now
+            waking = asyncio.create_task(self.wake(recipient), name="courier wake")
+            self._waking.add(waking)
+            waking.add_done_callback(self._waking.discard)
+
+    def _tell_elsewhere(self, recipient: str) -> None:
+        if self.elsewhere is not None:  # a lost hint only delays: the others look every round
+            self.elsewhere(recipient)
 
     @property
     def busy(self) -> int:
@@ -319,6 +342,8 @@ class Courier:
     async def _deliver(self, notice: QueuedNotice) -> _Outcome:
         """Send one message; whether it went, was skipped, or stops the recipient."""
         channel = notice.recipient.partition(":")[0]
+        if not self.serves(channel):  # the lead went to another replica: it goes on from here
+            return _Outcome.STOP
         try:
             consumer = self._consumers.get(channel)
             if consumer is not None:
@@ -338,15 +363,16 @@ class Courier:
                 return _Outcome.STOP
             retry_at = self.clock() + AWAY_RETRY
             await self.outbox.failed(notice.id, retry_at, RecipientAway.__name__)
+            self._tell_elsewhere(notice.recipient)  # connected to another replica, maybe
             return _Outcome.STOP
         except RecipientUnreachable as error:
             self.meter.delivery_failed(channel)
-            count = await self.outbox.unreachable(notice.recipient, self.clock(), _name(error))
+            count = await self.outbox.unreachable(notice.recipient, self.clock(), error_name(error))
             log.info("outbox: a %s recipient is unreachable, %d message(s) dropped", channel, count)
             return _Outcome.STOP
         except DeliveryRefused as error:
             self.meter.delivery_failed(channel)
-            await self.outbox.dead(notice.id, self.clock(), _name(error))
+            await self.outbox.dead(notice.id, self.clock(), error_name(error))
             log.error("outbox: message %d refused by %s, skipped", notice.id, channel)
             return _Outcome.SKIPPED
         except Exception as error:  # DeliveryFailed, or a bug: never lose the message
@@ -356,23 +382,17 @@ class Courier:
             if not isinstance(error, DeliveryFailed):
                 log.exception("outbox: delivery of message %d crashed", notice.id)
             retry_at = self.clock() + backoff(notice.attempts)
-            await self.outbox.failed(notice.id, retry_at, _name(error))
+            await self.outbox.failed(notice.id, retry_at, error_name(error))
             self._failing.add(channel)
             log.warning(
                 "outbox: message %d not delivered on %s (attempt %d): %s",
                 notice.id,
                 channel,
                 notice.attempts + 1,
-                _name(error),
+                error_name(error),
             )
             return _Outcome.STOP
         if channel in self._failing:  # the channel is back: see `_mark`
             self._failing.discard(channel)
             self._recovering = channel
         return _Outcome.SENT
-
-
-def _name(error: BaseException) -> str:
-    """An error's kind, never its message (it may carry a token, a chat id or a text)."""
-    cause = error.__cause__
-    return f"{type(error).__name__}({type(cause).__name__})" if cause else type(error).__name__

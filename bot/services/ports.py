@@ -13,10 +13,12 @@ from bot.core.filing import Filing
 
 if TYPE_CHECKING:
     from bot.services.ports_advisors import Accounts, Leads
+    from bot.services.ports_arrivals import Arrivals
     from bot.services.ports_content import ContentLog
     from bot.services.ports_dashboard import Credentials, LeadSearch
     from bot.services.ports_leases import Leases
     from bot.services.ports_observatory import ObservatoryData
+    from bot.services.ports_signals import Signals
     from bot.services.ports_upkeep import UpkeepData
 
 JsonObject = dict[str, Any]  # JSON data as a JSON column keeps it
@@ -262,6 +264,8 @@ class Storage:
     observatory: ObservatoryData
     upkeep: UpkeepData
     leases: Leases
+    arrivals: Arrivals
+    signals: Signals
 
     async def close(self) -> None:
         """Release connections."""

@@ -16,9 +16,14 @@ from typing import Protocol
 class Leases(Protocol):
     """The periodic jobs' leases, shared by every replica of one database."""
 
-    async def take(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
+    async def take(
+        self, name: str, holder: str, until: dt.datetime, now: dt.datetime, renew: bool = False
+    ) -> bool:
         """Take the job `name` until `until`, when nobody holds it at `now` (never taken, or
-        expired); whether this call took it."""
+        expired) or, with `renew`, when `holder` does; whether this call took it."""
+
+    async def give_up(self, name: str, holder: str, now: dt.datetime) -> None:
+        """Let the job go at `now`, if `holder` has it (a replica stopping hands it over)."""
 
     async def holder(self, name: str, now: dt.datetime) -> str | None:
         """Who holds the job at `now`, if anyone (diagnostics)."""

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.accounts import SqlAccounts
+from bot.storage.arrivals import SqlArrivals
 from bot.storage.connection import LoopConnection, SqlDatabase, backend
 from bot.storage.content_log import SqlContentLog
 from bot.storage.conversations import SqlConversations
@@ -27,6 +28,7 @@ from bot.storage.observatory import SqlObservatory
 from bot.storage.outbox import SqlOutbox
 from bot.storage.privacy import SqlPrivacy
 from bot.storage.pseudonyms import Pseudonyms, stored_key
+from bot.storage.signals import NoSignals, PgSignals
 from bot.storage.upkeep import SqlUpkeep
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ async def open_storage(
         observatory=SqlObservatory(database),
         upkeep=SqlUpkeep(database),
         leases=SqlLeases(database),
+        arrivals=SqlArrivals(database),
+        signals=PgSignals(database) if database.dialect == "postgresql" else NoSignals(),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.storage.connection import SqlDatabase
@@ -18,16 +18,21 @@ from bot.storage.keys import aware
 from bot.storage.lease_table import LeaseRow
 
 
-def _take(dialect: str) -> Any:
+def _take(dialect: str, renew: bool) -> Any:
     insert_ = (postgresql if dialect == "postgresql" else sqlite).insert(LeaseRow)
+    free = LeaseRow.expires_at <= bindparam("now")
     return insert_.on_conflict_do_update(
         index_elements=[LeaseRow.name],
         set_={"holder": insert_.excluded.holder, "expires_at": insert_.excluded.expires_at},
-        where=LeaseRow.expires_at <= bindparam("now"),
+        where=or_(free, LeaseRow.holder == insert_.excluded.holder) if renew else free,
     ).returning(LeaseRow.name)
 
 
-_TAKE = {dialect: _take(dialect) for dialect in ("sqlite", "postgresql")}
+_TAKE = {
+    (dialect, renew): _take(dialect, renew)
+    for dialect in ("sqlite", "postgresql")
+    for renew in (False, True)
+}
 
 
 class SqlLeases:
@@ -36,14 +41,26 @@ class SqlLeases:
     def __init__(self, database: SqlDatabase) -> None:
         self.database = database
 
-    async def take(self, name: str, holder: str, until: dt.datetime, now: dt.datetime) -> bool:
-        """Take the job until `until` when its lease is free or expired at `now`."""
+    async def take(
+        self, name: str, holder: str, until: dt.datetime, now: dt.datetime, renew: bool = False
+    ) -> bool:
+        """Take the job until `until` when its lease is free or expired at `now` (or ours)."""
         aware(now)
         aware(until)
         values = {"name": name, "holder": holder, "expires_at": until, "now": now}
         async with self.database.transaction() as connection:
-            taken = await connection.execute(_TAKE[self.database.dialect], values)
+            taken = await connection.execute(_TAKE[self.database.dialect, renew], values)
             return taken.first() is not None
+
+    async def give_up(self, name: str, holder: str, now: dt.datetime) -> None:
+        """Let the job go, if `holder` has it."""
+        statement = (
+            update(LeaseRow)
+            .where(LeaseRow.name == name, LeaseRow.holder == holder)
+            .values(expires_at=aware(now))
+        )
+        async with self.database.transaction() as connection:
+            await connection.execute(statement)
 
     async def holder(self, name: str, now: dt.datetime) -> str | None:
         """Who holds the job at `now`."""

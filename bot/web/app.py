@@ -53,7 +53,9 @@ async def comptoir_context(app: web.Application) -> AsyncIterator[None]:
     # 100 ms and more (measured by `make bench`).
     gc.collect()
     gc.freeze()
+    await comptoir.storage.signals.start()
     tasks = [
+        asyncio.create_task(comptoir.leadership.run(), name="courier lease"),
         asyncio.create_task(comptoir.courier.run(), name="outbox courier"),
         asyncio.create_task(comptoir.retention.run(), name="retention"),
         asyncio.create_task(comptoir.reminders.run(), name="lead reminders"),

@@ -71,7 +71,7 @@ async def chat_context(app: web.Application) -> AsyncIterator[None]:
         addresses=Buckets(settings.web_rate_per_address, settings.web_burst_per_address),
         page=(STATIC / "index.html").read_bytes(),
     )
-    comptoir.courier.add(webchat)
+    comptoir.courier.add(webchat, here=lambda chat_id: webchat.connected(chat_id) > 0)
     try:
         yield
     finally:

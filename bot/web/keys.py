@@ -6,6 +6,7 @@ from aiohttp import web
 
 from bot.bootstrap import Comptoir
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram.webhook import WebhookDrains
 from bot.config import Settings
 from bot.web.shutdown import Shutdown
 
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 COMPTOIR = web.AppKey("comptoir", Comptoir)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 SHUTDOWN = web.AppKey("shutdown", Shutdown)
+DRAINS = web.AppKey("webhook drains", WebhookDrains)

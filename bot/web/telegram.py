@@ -23,13 +23,16 @@ from bot.channels.telegram import (
     valid_update_id,
 )
 from bot.channels.telegram.advisors import AdvisorDesk
+from bot.channels.telegram.webhook import WebhookDrains
 from bot.config import Settings
 from bot.core.content import Content
 from bot.core.dialog.schema import Command
-from bot.web.keys import COMPTOIR, SETTINGS, SHUTDOWN, TELEGRAM
+from bot.web.keys import COMPTOIR, DRAINS, SETTINGS, SHUTDOWN, TELEGRAM
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+# Telegram's max_connections: the updates it may push at once, so the ids a drain waits for.
+WEBHOOK_CONNECTIONS = 40
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -82,10 +85,15 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         yield
     finally:
         channel.stop()
+        drains = app.get(DRAINS)
+        if drains is not None:
+            drains.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         shutdown = app[SHUTDOWN]  # one deadline: the turns in flight, then the sends under way
+        if drains is not None:
+            await drains.finish(shutdown.for_turns())
         await channel.finish(shutdown.for_turns())
         await comptoir.courier.stop(shutdown.for_sends())
         with contextlib.suppress(Exception):
@@ -124,12 +132,23 @@ async def _connect(
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         await bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+            settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            max_connections=WEBHOOK_CONNECTIONS,
         )
+        drains = WebhookDrains(
+            comptoir.storage.arrivals,
+            lambda payload: channel.process(Update.de_json(payload, bot)),
+            WEBHOOK_CONNECTIONS,
+            comptoir.conversations.clock,
+        )
+        app[DRAINS] = drains
+        tasks.append(asyncio.create_task(drains.sweep(), name="webhook sweep"))
     else:
         await bot.delete_webhook()
         tasks.append(asyncio.create_task(channel.poll(), name="telegram polling"))
-    comptoir.courier.add(channel.outbound)
+    comptoir.courier.add(channel.outbound, shared=True)
     shown = [comptoir.content.commands]
 
     def follow(content: Content) -> None:
@@ -178,18 +197,20 @@ async def _keep_trying(
 
 
 async def telegram_webhook(request: web.Request) -> web.Response:
-    """Telegram's webhook: check the secret and the update, process it, then answer.
+    """Telegram's webhook: check the secret and the update, keep it, process it, then answer.
 
-    The answer comes once the turn is committed (its replies are in the outbox): if the process
-    dies before, Telegram sends the update again, and a repeated update id is dropped.
-    A malformed update is refused (400) without being marked as seen.
+    The update is kept in the database first, then processed in its chat's order, on this
+    replica or another (`WebhookDrains`); the answer comes once its turn is committed, or
+    after a few seconds when it waits for another: kept, it will be processed all the same.
+    If the process dies before it is kept, Telegram sends it again; a repeated update id is
+    dropped. A malformed update is refused (400) without being kept.
     """
     app = request.app
     settings = app[SETTINGS]
     if not settings.webhook_url or settings.webhook_secret is None:
         return web.Response(status=404)
-    channel = app.get(TELEGRAM)
-    if channel is None:  # the bot is still starting: Telegram will send it again
+    channel, drains = app.get(TELEGRAM), app.get(DRAINS)
+    if channel is None or drains is None:  # the bot is starting: Telegram will send it again
         return web.Response(status=503)
     given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
     expected = settings.webhook_secret.get_secret_value().encode("utf-8")
@@ -204,8 +225,17 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
         return web.Response(status=400)
     try:
-        await channel.process(update)
-    except Exception:
-        log.exception("a webhook update could not be processed")
+        await drains.receive(update.update_id, _chat_of(update), data)
+    except Exception:  # not kept (the database is away): Telegram sends it again
+        log.exception("a webhook update could not be kept")
         return web.Response(status=500)
     return web.Response(text="ok")
+
+
+def _chat_of(update: Update) -> str:
+    """The conversation an update belongs to: its chat, or its sender (an inline query)."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return f"user {update.effective_user.id}"
+    return "-"

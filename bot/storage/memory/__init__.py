@@ -3,6 +3,7 @@
 from bot.services.clock import Clock, utc_now
 from bot.services.ports import Storage
 from bot.storage.memory.accounts import MemoryAccounts
+from bot.storage.memory.arrivals import MemoryArrivals
 from bot.storage.memory.content_log import MemoryContentLog
 from bot.storage.memory.conversations import MemoryConversations
 from bot.storage.memory.credentials import MemoryCredentials
@@ -16,6 +17,7 @@ from bot.storage.memory.privacy import MemoryPrivacy
 from bot.storage.memory.state import MemoryDatabase
 from bot.storage.memory.upkeep import MemoryUpkeep
 from bot.storage.pseudonyms import Pseudonyms
+from bot.storage.signals import NoSignals
 
 
 def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = None) -> Storage:
@@ -36,6 +38,8 @@ def memory_storage(*, clock: Clock = utc_now, pseudonyms: Pseudonyms | None = No
         observatory=MemoryObservatory(database),
         upkeep=MemoryUpkeep(database),
         leases=MemoryLeases(),
+        arrivals=MemoryArrivals(),
+        signals=NoSignals(),
     )
 
 

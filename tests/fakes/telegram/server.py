@@ -115,6 +115,9 @@ class FakeTelegram(BotApi, Citizens, Faults):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_task
             self._webhook_task = None
+        for task in list(self._spread_tasks):
+            task.cancel()
+        await asyncio.gather(*self._spread_tasks, return_exceptions=True)
         if self._session is not None:
             await self._session.close()
             self._session = None

@@ -57,6 +57,13 @@ class Updates:
         self._webhook_inflight = 0
         self._webhook_task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+        # A load balancer in front of replicas: webhook calls spread over these URLs (a retry
+        # goes to the next one), up to `_spread_at_once` calls at once (Telegram's
+        # max_connections), started in update order without waiting for the previous answer.
+        self._spread: list[str] = []
+        self._spread_at_once = 1
+        self._spread_next = 0
+        self._spread_tasks: set[asyncio.Task[None]] = set()
 
     @property
     def webhook_url(self) -> str | None:
@@ -185,20 +192,43 @@ class Updates:
                 info["last_error_message"] = self._webhook.last_error_message
         return info
 
+    def spread(self, urls: list[str], at_once: int = 40) -> None:
+        """Act as a load balancer: send the webhook calls to these URLs in turn, `at_once`
+        of them at a time, each update as soon as it comes (no waiting for an answer)."""
+        self._spread = list(urls)
+        self._spread_at_once = at_once
+
     async def _webhook_sender(self) -> None:
-        """Send queued updates to the webhook one at a time, in order, retrying like Telegram."""
+        """Send queued updates to the webhook one at a time, in order, retrying like Telegram
+        (or spread over several replicas, several at once: `spread`)."""
         while True:
             await self._outbox_ready.wait()
             while self._outbox and self._webhook is not None:
+                if self._spread and self._webhook_inflight >= self._spread_at_once:
+                    await asyncio.sleep(0.001)
+                    continue
                 update = self._outbox.popleft()
                 self._webhook_inflight += 1
+                if self._spread:
+                    first = self._spread_next
+                    self._spread_next += 1
+                    task = asyncio.create_task(self._post_counted(update, first))
+                    self._spread_tasks.add(task)
+                    task.add_done_callback(self._spread_tasks.discard)
+                    continue
                 try:
                     await self._post_update(update)
                 finally:
                     self._webhook_inflight -= 1
             self._outbox_ready.clear()
 
-    async def _post_update(self, update: JSON) -> None:
+    async def _post_counted(self, update: JSON, first: int) -> None:
+        try:
+            await self._post_update(update, first)
+        finally:
+            self._webhook_inflight -= 1
+
+    async def _post_update(self, update: JSON, first: int = 0) -> None:
         assert self._session is not None
         for attempt in range(1, self.webhook_max_attempts + 1):
             webhook = self._webhook
@@ -206,6 +236,9 @@ class Updates:
                 self._pending.append(update)
                 self._wake_pollers("update")
                 return
+            url = webhook.url
+            if self._spread:  # the balancer: a retry goes to the next replica
+                url = self._spread[(first + attempt - 1) % len(self._spread)]
             headers = {}
             if webhook.secret_token:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
@@ -213,7 +246,7 @@ class Updates:
             error: str | None = None
             try:
                 async with self._session.post(
-                    webhook.url,
+                    url,
                     json=update,
                     headers=headers,
                     timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
@@ -227,7 +260,7 @@ class Updates:
             self.webhook_deliveries.append(
                 WebhookDelivery(
                     update["update_id"],
-                    webhook.url,
+                    url,
                     attempt,
                     status,
                     webhook.secret_token,
