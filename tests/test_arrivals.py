@@ -124,7 +124,7 @@ class Recorder:
         self.seen: list[int] = []
         self.failing = failing
 
-    async def __call__(self, payload: JsonObject) -> None:
+    async def __call__(self, payload: JsonObject, parsed: object = None) -> None:
         await asyncio.sleep(0.005)
         if self.failing:
             self.failing -= 1

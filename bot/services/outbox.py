@@ -129,8 +129,9 @@ class Courier:
 
     def lead(self, leading: bool) -> None:
         """Serve the shared channels (this replica holds the lease) or not (another does)."""
-        self._leading = leading
-        self._wake.set()
+        if leading != self._leading:
+            self._leading = leading
+            self._wake.set()
 
     def serves(self, channel: str) -> bool:
         """Whether this courier delivers the channel's messages now."""

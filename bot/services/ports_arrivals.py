@@ -47,9 +47,11 @@ class Arrivals(Protocol):
         now: dt.datetime,
         window: int,
         hold: dt.timedelta,
+        finished: int | None = None,
     ) -> Arrival | None:
-        """Claim the chat's oldest waiting update until `until` (None: nothing waits, or another
-        replica has it); the claim stands even when the update is not ready yet."""
+        """Mark `finished` done (the chat's update just processed), then claim the chat's
+        oldest waiting update until `until` (None: nothing waits, or another replica has it);
+        the claim stands even when the update is not ready yet."""
 
     async def done(self, channel: str, update_id: int, at: dt.datetime) -> None:
         """The update is processed (or given up): the chat's next one may go."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import BigInteger, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.services.ports import JsonObject
@@ -25,6 +25,57 @@ _RECEIVE = {
     "sqlite": sqlite.insert(A).on_conflict_do_nothing().returning(A.update_id),
     "postgresql": postgresql.insert(A).on_conflict_do_nothing().returning(A.update_id),
 }
+
+
+# The statements, built once (their SQL is compiled once per dialect, then only bound).
+_HEAD = (
+    select(func.min(A.update_id))
+    .where(A.channel == bindparam("b_channel"), A.chat == bindparam("b_chat"), A.done_at.is_(None))
+    .scalar_subquery()
+)
+_CLAIM = (
+    update(A)
+    .where(
+        A.channel == bindparam("b_channel"),
+        A.update_id == _HEAD,
+        or_(
+            A.claimed_until.is_(None),
+            A.claimed_until <= bindparam("b_now"),
+            A.claimed_by == bindparam("b_me"),
+        ),
+    )
+    .values(claimed_by=bindparam("b_holder"), claimed_until=bindparam("b_until"))
+    .returning(A.update_id, A.payload, A.attempts, A.received_at)
+)
+_LOWEST = select(func.min(A.update_id)).where(A.channel == bindparam("b_channel")).scalar_subquery()
+_BELOW = bindparam("b_below", type_=BigInteger)
+_FLOOR = _BELOW - bindparam("b_window", type_=BigInteger)
+_LOW = case((_LOWEST > _FLOOR, _LOWEST), else_=_FLOOR)
+_COMPLETE = select(
+    _LOW.label("low"),
+    select(func.count())
+    .where(
+        A.channel == bindparam("b_channel"),
+        A.update_id >= _LOW,
+        A.update_id < _BELOW,
+    )
+    .scalar_subquery()
+    .label("present"),
+    select(func.count())
+    .where(
+        A.channel == bindparam("b_channel"),
+        A.chat == bindparam("b_chat"),
+        A.done_at.is_(None),
+        A.update_id < _BELOW,
+    )
+    .scalar_subquery()
+    .label("older"),
+)
+_DONE = (
+    update(A)
+    .where(A.channel == bindparam("b_channel"), A.update_id == bindparam("b_id"))
+    .values(done_at=bindparam("b_at"), claimed_by=None, claimed_until=None)
+)
 
 
 class SqlArrivals:
@@ -58,62 +109,44 @@ class SqlArrivals:
         now: dt.datetime,
         window: int,
         hold: dt.timedelta,
+        finished: int | None = None,
     ) -> Arrival | None:
-        """Claim the chat's oldest waiting update; whether it is ready, read in one snapshot."""
+        """Mark `finished` done, then claim the chat's oldest waiting update; whether it is
+        ready, read in one snapshot (all in one transaction)."""
         aware(now)
-        head = (
-            select(func.min(A.update_id))
-            .where(A.channel == channel, A.chat == chat, A.done_at.is_(None))
-            .scalar_subquery()
-        )
-        claim = (
-            update(A)
-            .where(
-                A.channel == channel,
-                A.update_id == head,
-                or_(A.claimed_until.is_(None), A.claimed_until <= now, A.claimed_by == holder),
-            )
-            .values(claimed_by=holder, claimed_until=aware(until))
-            .returning(A.update_id, A.payload, A.attempts, A.received_at)
-        )
         async with self.database.transaction() as connection:
-            claimed = (await connection.execute(claim)).first()
-        if claimed is None:
-            return None
-        ready = claimed.received_at <= now - hold or await self._complete(
-            channel, chat, claimed.update_id, window
-        )
+            if finished is not None:
+                done = {"b_channel": channel, "b_id": finished, "b_at": now}
+                await connection.execute(_DONE, done)
+            values = {
+                "b_channel": channel,
+                "b_chat": chat,
+                "b_now": now,
+                "b_me": holder,
+                "b_holder": holder,
+                "b_until": aware(until),
+            }
+            claimed = (await connection.execute(_CLAIM, values)).first()
+            if claimed is None:
+                return None
+            ready = claimed.received_at <= now - hold
+            if not ready:
+                bounds = {
+                    "b_channel": channel,
+                    "b_chat": chat,
+                    "b_below": claimed.update_id,
+                    "b_window": window,
+                }
+                row = (await connection.execute(_COMPLETE, bounds)).one()
+                ready = row.older == 0 and row.present >= claimed.update_id - row.low
         return Arrival(claimed.update_id, claimed.payload, claimed.attempts, ready)
-
-    async def _complete(self, channel: str, chat: str, update_id: int, window: int) -> bool:
-        """Whether every id of the window below `update_id` has arrived, and none of the chat's
-        is older than it (one snapshot: an older one committed meanwhile is seen by both)."""
-        lowest = select(func.min(A.update_id)).where(A.channel == channel).scalar_subquery()
-        low = case((lowest > update_id - window, lowest), else_=update_id - window)
-        present = (
-            select(func.count())
-            .where(A.channel == channel, A.update_id >= low, A.update_id < update_id)
-            .scalar_subquery()
-        )
-        older = (
-            select(func.count())
-            .where(
-                A.channel == channel,
-                A.chat == chat,
-                A.done_at.is_(None),
-                A.update_id < update_id,
-            )
-            .scalar_subquery()
-        )
-        query = select(low.label("low"), present.label("present"), older.label("older"))
-        async with self.database.transaction() as connection:
-            row = (await connection.execute(query)).one()
-        return bool(row.older == 0 and row.present >= update_id - row.low)
 
     async def done(self, channel: str, update_id: int, at: dt.datetime) -> None:
         """The update is processed: the chat's next one may go."""
-        values = {"done_at": aware(at), "claimed_by": None, "claimed_until": None}
-        await self._set(channel, update_id, values)
+        async with self.database.transaction() as connection:
+            await connection.execute(
+                _DONE, {"b_channel": channel, "b_id": update_id, "b_at": aware(at)}
+            )
 
     async def release(self, channel: str, update_id: int, failed: bool) -> None:
         """Let another replica have the update (`failed`: counting an attempt)."""

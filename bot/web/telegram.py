@@ -139,7 +139,7 @@ async def _connect(
         )
         drains = WebhookDrains(
             comptoir.storage.arrivals,
-            lambda payload: channel.process(Update.de_json(payload, bot)),
+            lambda payload, parsed: channel.process(parsed or Update.de_json(payload, bot)),
             WEBHOOK_CONNECTIONS,
             comptoir.conversations.clock,
         )
@@ -225,7 +225,7 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError):
         return web.Response(status=400)
     try:
-        await drains.receive(update.update_id, _chat_of(update), data)
+        await drains.receive(update.update_id, _chat_of(update), data, update)
     except Exception:  # not kept (the database is away): Telegram sends it again
         log.exception("a webhook update could not be kept")
         return web.Response(status=500)

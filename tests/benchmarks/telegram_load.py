@@ -280,13 +280,14 @@ async def _converse(
     tally: _Tally,
     deadline: float,
     think: bool = True,
+    pauses: tuple[float, float] = THINK,
 ) -> None:
     """One whole conversation in one chat, answering each turn once the bot has finished it."""
     times = tally.updates.setdefault(chat_id, [])
     fake.changed.setdefault(chat_id, asyncio.Event())
     for index, (kind, what, end) in enumerate(script):
         if index:
-            pause = rng.uniform(*THINK) if think else 0.0
+            pause = rng.uniform(*pauses) if think else 0.0
             # From the bot's last reply: a straggler of the turn pushes the answer back.
             while (due := fake.shown.get(chat_id, 0.0) + pause) > (now := time.monotonic()):
                 if now > deadline:

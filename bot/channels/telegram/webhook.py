@@ -14,7 +14,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot.channels.telegram.inbound import CHANNEL
 from bot.services.clock import Clock, utc_now
@@ -33,8 +35,10 @@ KEEP_DONE = dt.timedelta(minutes=10)
 FORGET_EVERY = 60  # sweeps
 GIVE_UP_AFTER = 3  # attempts: an update that fails this often is dropped, as Telegram would
 FAILED_PAUSE = 1.0  # seconds before the next attempt at a failed update
+REMEMBERED = 10_000  # ids processed here, remembered to answer their webhook without a query
 ANSWER_WITHIN = 5.0  # seconds: the webhook answers once its update is done, or after this
-Process = Callable[[JsonObject], Awaitable[None]]
+# Processes an update: its JSON, and its parsed form when this replica received it.
+Process = Callable[[JsonObject, Any], Awaitable[None]]
 
 
 class WebhookDrains:
@@ -56,18 +60,34 @@ class WebhookDrains:
         self._drains: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._stopping = asyncio.Event()
+        self._parsed: dict[int, Any] = {}  # received here, not processed yet
+        self._finished: deque[int] = deque()
+        self._finished_set: set[int] = set()
 
-    async def receive(self, update_id: int, chat: str, payload: JsonObject) -> None:
+    async def receive(
+        self, update_id: int, chat: str, payload: JsonObject, parsed: Any = None
+    ) -> None:
         """Keep the update, then drain its chat; return once it is done (or `ANSWER_WITHIN`
-        has passed: it is kept, and will be done all the same)."""
-        await self.store.receive(CHANNEL, update_id, chat, payload, self.clock())
+        has passed: it is kept, and will be done all the same). `parsed`: the update as the
+        route read it, used if this replica processes it (no second parsing)."""
+        kept = await self.store.receive(CHANNEL, update_id, chat, payload, self.clock())
+        if kept and parsed is not None:
+            self._parsed[update_id] = parsed
+        try:
+            await self._wait(update_id, chat)
+        finally:
+            self._parsed.pop(update_id, None)  # done, or a later drain parses it again
+
+    async def _wait(self, update_id: int, chat: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ANSWER_WITHIN
         while not self._stopping.is_set():
             drain = self.kick(chat)
             left = deadline - loop.time()
             await asyncio.wait({drain}, timeout=max(0.0, left))
-            if await self.store.is_done(CHANNEL, update_id) or loop.time() >= deadline:
+            if update_id in self._finished_set or loop.time() >= deadline:
+                return
+            if await self.store.is_done(CHANNEL, update_id):
                 return
             await asyncio.sleep(NOT_READY_PAUSE)  # another replica has the chat
 
@@ -83,14 +103,17 @@ class WebhookDrains:
 
     async def _drain(self, chat: str) -> None:
         claimed: int | None = None  # an update claimed and not processed yet
+        finished: int | None = None  # processed, to be marked done with the next claim
         try:
             while not self._stopping.is_set():
                 self._again.discard(chat)
                 now = self.clock()
-                until = now + CLAIM
                 arrival = await self.store.claim(
-                    CHANNEL, chat, self.holder, until, now, self.window, HOLD
+                    CHANNEL, chat, self.holder, now + CLAIM, now, self.window, HOLD, finished
                 )
+                if finished is not None:
+                    self._done(finished)
+                    finished = None
                 if arrival is None:
                     if chat in self._again:
                         continue
@@ -100,7 +123,8 @@ class WebhookDrains:
                     await asyncio.sleep(NOT_READY_PAUSE)
                     continue
                 try:
-                    await self.process(arrival.payload)
+                    parsed = self._parsed.pop(arrival.update_id, None)
+                    await self.process(arrival.payload, parsed)
                 except Exception:
                     attempts = arrival.attempts + 1
                     log.exception("a webhook update could not be processed (attempt %d)", attempts)
@@ -110,8 +134,10 @@ class WebhookDrains:
                         await asyncio.sleep(FAILED_PAUSE)
                         continue
                     log.error("a webhook update is dropped after %d attempts", attempts)
-                await self.store.done(CHANNEL, arrival.update_id, self.clock())
-                claimed = None
+                finished, claimed = arrival.update_id, None
+            if finished is not None:  # stopping: what was processed is done
+                await self.store.done(CHANNEL, finished, self.clock())
+                self._done(finished)
             if claimed is not None:  # stopping: the next replica need not wait for the claim
                 await self.store.release(CHANNEL, claimed, failed=False)
         except Exception:  # the database went away: the sweep drains the chat again
@@ -119,6 +145,13 @@ class WebhookDrains:
         finally:
             if self._drains.get(chat) is asyncio.current_task():
                 del self._drains[chat]
+
+    def _done(self, update_id: int) -> None:
+        """Remember, for a while, that this replica processed the update (no need to ask)."""
+        self._finished.append(update_id)
+        self._finished_set.add(update_id)
+        if len(self._finished) > REMEMBERED:
+            self._finished_set.discard(self._finished.popleft())
 
     async def sweep(self) -> None:
         """Until stopped: drain the chats nobody drains, and forget old processed ids."""

@@ -49,8 +49,12 @@ class MemoryArrivals:
         now: dt.datetime,
         window: int,
         hold: dt.timedelta,
+        finished: int | None = None,
     ) -> Arrival | None:
-        """Claim the chat's oldest waiting update; whether it is ready."""
+        """Mark `finished` done, then claim the chat's oldest waiting update; whether it is
+        ready."""
+        if finished is not None:
+            await self.done(channel, finished, now)
         waiting = [
             i for (c, i), row in self._rows.items()
             if c == channel and row.chat == chat and row.done_at is None
