@@ -55,7 +55,7 @@ def test_the_compose_cluster_migrates_once_then_starts_two_replicas_behind_caddy
     upstreams = re.search(r"reverse_proxy (.+) \{", caddyfile)
     assert upstreams is not None
     assert upstreams.group(1).split() == [f"{name}:8080" for name in REPLICAS]
-    assert "health_uri /readyz" in caddyfile
+    assert "health_uri /readyz?traffic" in caddyfile
 
 
 def test_every_variable_of_the_compose_file_is_in_its_template_and_secrets_have_no_default() -> (
@@ -110,7 +110,7 @@ def test_the_kubernetes_manifests_migrate_in_a_job_and_serve_when_ready() -> Non
     (server,) = pod["containers"]
     assert migrate["args"] == ["db", "upgrade"] and server["args"] == ["serve"]
     assert migrate["image"] == server["image"]
-    assert server["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert server["readinessProbe"]["httpGet"]["path"] == "/readyz?traffic"
     assert server["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert deployment["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
     assert pod["terminationGracePeriodSeconds"] > 8 + 3  # the drain, after the preStop pause

@@ -87,6 +87,10 @@ async def test_a_backlog_over_the_threshold_makes_readyz_503(tmp_path: Path) -> 
             "outbox_backlog": 3,
             "telegram": "disabled",
         }
+        # The load balancer's question: the queue is the cluster's, this replica can serve.
+        response = await client.get("/readyz?traffic")
+        assert response.status == 200
+        assert (await response.json())["outbox_backlog"] == 3
 
 
 async def test_a_telegram_bot_that_has_not_started_makes_readyz_503_starting(

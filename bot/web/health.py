@@ -18,7 +18,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Whether the process can serve: 503 when the database does not answer, the outbox's
-    backlog is over `ready_max_backlog`, or a configured Telegram bot has not started yet."""
+    backlog is over `ready_max_backlog`, or a configured Telegram bot has not started yet.
+
+    `/readyz?traffic` is the load balancer's question, whether to send this replica requests:
+    the backlog does not count there (it is the cluster's queue, Telegram's pace during a
+    campaign: taking every replica out for it would make it an outage), only the rest does.
+    """
     app = request.app
     settings = app[SETTINGS]
     comptoir = app.get(COMPTOIR)
@@ -33,7 +38,10 @@ async def readyz(request: web.Request) -> web.Response:
         telegram = "disabled"
     else:
         telegram = "ok" if TELEGRAM in app else "starting"
-    ready = backlog is not None and backlog <= settings.ready_max_backlog and telegram != "starting"
+    queued = "traffic" in request.query or (
+        backlog is not None and backlog <= settings.ready_max_backlog
+    )
+    ready = backlog is not None and queued and telegram != "starting"
     body = {
         "status": "ready" if ready else "not ready",
         "database": "ok" if backlog is not None else "unreachable",

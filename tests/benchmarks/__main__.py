@@ -24,8 +24,10 @@ from bot.core.geo import fold
 from bot.core.matching import Matcher, Profile
 from bot.core.models import Carrier, Counter, Need, Scheme, Stage
 from bot.core.themes import root
+from tests.benchmarks.capacity import bench_capacity
 from tests.benchmarks.dashboard import bench_dashboard
 from tests.benchmarks.observatory import bench_observatory
+from tests.benchmarks.peak import bench_peak
 from tests.benchmarks.telegram_load import bench_telegram
 from tests.benchmarks.turns import bench_turns
 from tests.benchmarks.webchat import bench_webchat
@@ -299,6 +301,8 @@ def main() -> int:
     asyncio.run(bench_webchat(ROWS.append))
     asyncio.run(bench_dashboard(ROWS.append))
     asyncio.run(bench_observatory(ROWS.append))
+    asyncio.run(bench_capacity(ROWS.append))
+    asyncio.run(bench_peak(ROWS.append))
     widths = [max(len(row[i]) for row in ROWS) for i in range(4)]
     header = ("benchmark", "measured", "target", "status", "note")
     print("  ".join(h.ljust(w) for h, w in zip(header, [*widths, 0], strict=False)))
