@@ -1,6 +1,6 @@
 """Webhook updates, processed per chat in `update_id` order by whichever replica gets them.
 
-The webhook route hands each update to `Arrivals.receive`: kept in the database first (a
+The webhook route hands each update to `WebhookDrains.receive`: kept in the database first (a
 repeated id is dropped), then drained. A drain claims its chat's oldest waiting update, waits
 while ids just below it may still be on their way to another replica (`storage.arrivals`),
 processes it, marks it done, and goes on with the next. Every replica also sweeps, each
