@@ -65,9 +65,12 @@ def create_engine(url: str | URL) -> AsyncEngine:
     parsed = make_url(url)
     # No parameters in error messages or logs: they carry chat ids and contact data.
     if backend(parsed) == "postgresql":
-        return create_async_engine(
-            parsed, hide_parameters=True, json_serializer=_to_json, pool_pre_ping=True
-        )
+        # No pre-ping: it cost three round trips (BEGIN, a ping, ROLLBACK) at every checkout,
+        # a fifth of a webhook update's CPU (`tests/benchmarks/capacity.py`, alternated runs).
+        # After PostgreSQL restarts, the first statement on a stale connection fails instead;
+        # SQLAlchemy then discards the whole pool (the next checkout connects anew), and the
+        # callers try again (the webhook's drains, the courier, the periodic jobs, Telegram).
+        return create_async_engine(parsed, hide_parameters=True, json_serializer=_to_json)
     _prepare_file(parsed)
     engine = create_async_engine(parsed, hide_parameters=True, json_serializer=_to_json)
     _sqlite_setup(engine.sync_engine, SQLITE_BUSY_TIMEOUT_MS)
